@@ -1,0 +1,262 @@
+import { sql } from 'kysely';
+import type { CustomerFact, InvoiceFact, IsoDate, Settlement, SettlementKind } from '../domain/types';
+import type { Db } from './database';
+
+// Dated facts in and out of the store. Writes are set-based upserts keyed on (portal, source, external id)
+// that touch a row only when a value differs, so re-importing the same data writes nothing.
+
+export type Executor = Db; // a Kysely instance or a transaction
+
+export type UpsertCounts = { inserted: number; updated: number; unchanged: number };
+
+const CHUNK = 5_000;
+
+const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+const addCounts = (a: UpsertCounts, b: UpsertCounts): UpsertCounts => ({
+  inserted: a.inserted + b.inserted, updated: a.updated + b.updated, unchanged: a.unchanged + b.unchanged,
+});
+export const ZERO_COUNTS: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+
+const countRows = (rows: readonly { inserted: boolean }[], total: number): UpsertCounts => {
+  const inserted = rows.filter((row) => row.inserted).length;
+  return { inserted, updated: rows.length - inserted, unchanged: total - rows.length };
+};
+
+export const ensurePortal = async (db: Executor, portalId: number, name: string | null = null): Promise<void> => {
+  await db.insertInto('portals').values({ portal_id: portalId, name }).onConflict((oc) => oc.column('portal_id').doNothing()).execute();
+};
+
+export const upsertCustomers = async (
+  db: Executor, portalId: number, source: string, customers: readonly CustomerFact[],
+): Promise<UpsertCounts> => {
+  let counts = ZERO_COUNTS;
+  for (const part of chunks(customers)) {
+    const rows = part.map((c) => ({ external_id: c.id, name: c.name, domain: c.domain, industry: c.industry, country: c.country }));
+    const result = await sql<{ inserted: boolean }>`
+      INSERT INTO customers (portal_id, source, external_id, name, domain, industry, country)
+      SELECT ${portalId}, ${source}, x.external_id, x.name, x.domain, x.industry, x.country
+      FROM json_to_recordset(${JSON.stringify(rows)}::json)
+        AS x(external_id text, name text, domain text, industry text, country text)
+      ON CONFLICT (portal_id, source, external_id) DO UPDATE SET
+        name = EXCLUDED.name, domain = EXCLUDED.domain, industry = EXCLUDED.industry, country = EXCLUDED.country,
+        updated_at = now()
+      WHERE (customers.name, customers.domain, customers.industry, customers.country)
+        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.domain, EXCLUDED.industry, EXCLUDED.country)
+      RETURNING (xmax = 0) AS inserted`.execute(db);
+    counts = addCounts(counts, countRows(result.rows, part.length));
+  }
+  return counts;
+};
+
+/** Internal ids of the given external ids (one source). */
+export const idsByExternalId = async (
+  db: Executor, table: 'customers' | 'invoices' | 'payments', portalId: number, source: string, externalIds: readonly string[],
+): Promise<Map<string, number>> => {
+  const found = new Map<string, number>();
+  for (const part of chunks([...new Set(externalIds)], 20_000)) {
+    const result = await sql<{ id: number; external_id: string }>`
+      SELECT t.id, t.external_id FROM ${sql.table(table)} t
+      WHERE t.portal_id = ${portalId} AND t.source = ${source}
+        AND t.external_id IN (SELECT value FROM json_array_elements_text(${JSON.stringify(part)}::json))`.execute(db);
+    for (const row of result.rows) found.set(row.external_id, row.id);
+  }
+  return found;
+};
+
+export type InvoiceRecord = Omit<InvoiceFact, 'settlements'>;
+
+/** Upserts invoices whose customers already exist (see upsertCustomers). */
+export const upsertInvoices = async (
+  db: Executor, portalId: number, source: string, invoices: readonly InvoiceRecord[],
+): Promise<UpsertCounts> => {
+  const customerIds = await idsByExternalId(db, 'customers', portalId, source, invoices.map((i) => i.customerId));
+  let counts = ZERO_COUNTS;
+  for (const part of chunks(invoices)) {
+    const rows = part.map((i) => {
+      const customerId = customerIds.get(i.customerId);
+      if (customerId === undefined) throw new Error(`Invoice ${i.id}: customer ${i.customerId} is not in the store`);
+      return {
+        external_id: i.id, customer_id: customerId, number: i.number, currency: i.currency, total_minor: i.totalMinor,
+        issue_date: i.issueDate, due_date: i.dueDate, voided_date: i.voidedDate, disputed: i.disputed,
+        sales_rep: i.salesRep, product: i.product, deal_id: i.dealId, terms: i.terms,
+      };
+    });
+    const result = await sql<{ inserted: boolean }>`
+      INSERT INTO invoices (portal_id, source, external_id, customer_id, number, currency, total_minor, issue_date,
+        due_date, voided_date, disputed, sales_rep, product, deal_id, terms)
+      SELECT ${portalId}, ${source}, x.external_id, x.customer_id, x.number, x.currency, x.total_minor, x.issue_date,
+        x.due_date, x.voided_date, x.disputed, x.sales_rep, x.product, x.deal_id, x.terms
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(external_id text, customer_id bigint, number text,
+        currency text, total_minor bigint, issue_date date, due_date date, voided_date date, disputed boolean,
+        sales_rep text, product text, deal_id text, terms text)
+      ON CONFLICT (portal_id, source, external_id) DO UPDATE SET
+        customer_id = EXCLUDED.customer_id, number = EXCLUDED.number, currency = EXCLUDED.currency,
+        total_minor = EXCLUDED.total_minor, issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
+        voided_date = EXCLUDED.voided_date, disputed = EXCLUDED.disputed, sales_rep = EXCLUDED.sales_rep,
+        product = EXCLUDED.product, deal_id = EXCLUDED.deal_id, terms = EXCLUDED.terms, updated_at = now()
+      WHERE (invoices.customer_id, invoices.number, invoices.currency, invoices.total_minor, invoices.issue_date,
+             invoices.due_date, invoices.voided_date, invoices.disputed, invoices.sales_rep, invoices.product,
+             invoices.deal_id, invoices.terms)
+        IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.number, EXCLUDED.currency, EXCLUDED.total_minor,
+             EXCLUDED.issue_date, EXCLUDED.due_date, EXCLUDED.voided_date, EXCLUDED.disputed, EXCLUDED.sales_rep,
+             EXCLUDED.product, EXCLUDED.deal_id, EXCLUDED.terms)
+      RETURNING (xmax = 0) AS inserted`.execute(db);
+    counts = addCounts(counts, countRows(result.rows, part.length));
+  }
+  return counts;
+};
+
+/** A payment, credit note or write-off with its allocations to invoices (by invoice external id). */
+export type PaymentRecord = {
+  id: string;
+  kind: SettlementKind;
+  date: IsoDate;
+  currency: string;
+  amountMinor: number;
+  allocations: readonly { invoiceId: string; amountMinor: number }[];
+};
+
+/**
+ * Upserts payments and replaces each payment's allocations with the given ones. Invoices must exist.
+ * Counts are of payments; a payment whose allocations alone changed counts as updated.
+ */
+export const upsertPayments = async (
+  db: Executor, portalId: number, source: string, payments: readonly PaymentRecord[],
+): Promise<UpsertCounts> => {
+  const invoiceIds = await idsByExternalId(db, 'invoices', portalId, source, payments.flatMap((p) => p.allocations.map((a) => a.invoiceId)));
+  let counts = ZERO_COUNTS;
+  for (const part of chunks(payments)) {
+    const rows = part.map((p) => ({ external_id: p.id, kind: p.kind, payment_date: p.date, currency: p.currency, amount_minor: p.amountMinor }));
+    const upserted = await sql<{ inserted: boolean; external_id: string }>`
+      INSERT INTO payments (portal_id, source, external_id, kind, payment_date, currency, amount_minor)
+      SELECT ${portalId}, ${source}, x.external_id, x.kind, x.payment_date, x.currency, x.amount_minor
+      FROM json_to_recordset(${JSON.stringify(rows)}::json)
+        AS x(external_id text, kind text, payment_date date, currency text, amount_minor bigint)
+      ON CONFLICT (portal_id, source, external_id) DO UPDATE SET
+        kind = EXCLUDED.kind, payment_date = EXCLUDED.payment_date, currency = EXCLUDED.currency,
+        amount_minor = EXCLUDED.amount_minor, updated_at = now()
+      WHERE (payments.kind, payments.payment_date, payments.currency, payments.amount_minor)
+        IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.payment_date, EXCLUDED.currency, EXCLUDED.amount_minor)
+      RETURNING (xmax = 0) AS inserted, external_id`.execute(db);
+    const paymentIds = await idsByExternalId(db, 'payments', portalId, source, part.map((p) => p.id));
+    const allocations = part.flatMap((p) => p.allocations.map((a) => {
+      const invoiceId = invoiceIds.get(a.invoiceId);
+      if (invoiceId === undefined) throw new Error(`Payment ${p.id}: invoice ${a.invoiceId} is not in the store`);
+      return { payment_id: paymentIds.get(p.id), invoice_id: invoiceId, amount_minor: a.amountMinor };
+    }));
+    const allocationJson = JSON.stringify(allocations);
+    const removed = await sql<{ payment_id: number }>`
+      DELETE FROM payment_allocations a
+      WHERE a.portal_id = ${portalId}
+        AND a.payment_id IN (SELECT value::bigint FROM json_array_elements_text(${JSON.stringify([...paymentIds.values()])}::json))
+        AND NOT EXISTS (SELECT 1 FROM json_to_recordset(${allocationJson}::json) AS n(payment_id bigint, invoice_id bigint, amount_minor bigint)
+                        WHERE n.payment_id = a.payment_id AND n.invoice_id = a.invoice_id)
+      RETURNING a.payment_id`.execute(db);
+    const changedAllocations = await sql<{ payment_id: number }>`
+      INSERT INTO payment_allocations (portal_id, payment_id, invoice_id, amount_minor)
+      SELECT ${portalId}, n.payment_id, n.invoice_id, n.amount_minor
+      FROM json_to_recordset(${allocationJson}::json) AS n(payment_id bigint, invoice_id bigint, amount_minor bigint)
+      ON CONFLICT (payment_id, invoice_id) DO UPDATE SET amount_minor = EXCLUDED.amount_minor
+      WHERE payment_allocations.amount_minor IS DISTINCT FROM EXCLUDED.amount_minor
+      RETURNING payment_id`.execute(db);
+    const inserted = new Set(upserted.rows.filter((r) => r.inserted).map((r) => r.external_id));
+    const touched = new Set(upserted.rows.map((r) => r.external_id));
+    const externalOf = new Map([...paymentIds].map(([external, id]) => [id, external]));
+    for (const row of [...removed.rows, ...changedAllocations.rows]) {
+      const external = externalOf.get(row.payment_id);
+      if (external !== undefined) touched.add(external);
+    }
+    counts = addCounts(counts, { inserted: inserted.size, updated: touched.size - inserted.size, unchanged: part.length - touched.size });
+  }
+  return counts;
+};
+
+type InvoiceRow = {
+  id: number; external_id: string; number: string | null; customer: string; currency: string; total_minor: number;
+  issue_date: string; due_date: string; voided_date: string | null; disputed: boolean; sales_rep: string | null;
+  product: string | null; deal_id: string | null; terms: string | null;
+};
+type SettlementRow = { invoice_id: number; external_id: string; payment_date: string; amount_minor: number; kind: SettlementKind };
+
+export type FactsFilter = {
+  /** Facts dated after this day are not loaded (they are invisible to a report as of it). */
+  upTo: IsoDate;
+  /** Only this customer (external id). */
+  customerId?: string;
+  /** Internal customer id range (exclusive lower, inclusive upper bound), for streaming. */
+  customerRange?: { after: number; upTo: number };
+};
+
+export type Facts = { invoices: InvoiceFact[]; customers: CustomerFact[] };
+
+/** Invoices issued on or before `upTo`, each with its settlements dated on or before `upTo`. */
+export const loadFacts = async (db: Executor, portalId: number, filter: FactsFilter): Promise<Facts> => {
+  const customerWhere = filter.customerId !== undefined
+    ? sql`AND c.external_id = ${filter.customerId}`
+    : filter.customerRange
+      ? sql`AND c.id > ${filter.customerRange.after} AND c.id <= ${filter.customerRange.upTo}`
+      : sql``;
+  const customers = await sql<CustomerFact & { internal_id: number }>`
+    SELECT c.id AS internal_id, c.external_id AS id, c.name, c.domain, c.industry, c.country
+    FROM customers c WHERE c.portal_id = ${portalId} ${customerWhere} ORDER BY c.id`.execute(db);
+  const invoices = await sql<InvoiceRow>`
+    SELECT i.id, i.external_id, i.number, c.external_id AS customer, i.currency, i.total_minor, i.issue_date,
+      i.due_date, i.voided_date, i.disputed, i.sales_rep, i.product, i.deal_id, i.terms
+    FROM invoices i JOIN customers c ON c.id = i.customer_id
+    WHERE i.portal_id = ${portalId} AND i.issue_date <= ${filter.upTo} ${customerWhere}
+    ORDER BY i.customer_id, i.issue_date, i.id`.execute(db);
+  const settlements = await sql<SettlementRow>`
+    SELECT a.invoice_id, p.external_id, p.payment_date, a.amount_minor, p.kind
+    FROM payment_allocations a
+      JOIN payments p ON p.id = a.payment_id
+      JOIN invoices i ON i.id = a.invoice_id
+      JOIN customers c ON c.id = i.customer_id
+    WHERE a.portal_id = ${portalId} AND p.payment_date <= ${filter.upTo} AND i.issue_date <= ${filter.upTo} ${customerWhere}
+    ORDER BY a.invoice_id, p.payment_date, p.external_id`.execute(db);
+  const byInvoice = new Map<number, Settlement[]>();
+  for (const s of settlements.rows) {
+    const list = byInvoice.get(s.invoice_id) ?? [];
+    list.push({ id: s.external_id, date: s.payment_date, amountMinor: s.amount_minor, kind: s.kind });
+    byInvoice.set(s.invoice_id, list);
+  }
+  return {
+    customers: customers.rows.map(({ id, name, domain, industry, country }) => ({ id, name, domain, industry, country })),
+    invoices: invoices.rows.map((r) => ({
+      id: r.external_id, number: r.number, customerId: r.customer, currency: r.currency, totalMinor: r.total_minor,
+      issueDate: r.issue_date, dueDate: r.due_date, voidedDate: r.voided_date, disputed: r.disputed,
+      salesRep: r.sales_rep, product: r.product, dealId: r.deal_id, terms: r.terms,
+      settlements: byInvoice.get(r.id) ?? [],
+    })),
+  };
+};
+
+/**
+ * Streams facts in batches of whole customers (keyset over the internal customer id), so a portfolio of
+ * any size is recomputed in bounded memory.
+ */
+export async function* streamFacts(
+  db: Executor, portalId: number, upTo: IsoDate, customersPerBatch = 2_000,
+): AsyncGenerator<Facts> {
+  let after = 0;
+  for (;;) {
+    const ids = await db.selectFrom('customers').select('id').where('portal_id', '=', portalId).where('id', '>', after)
+      .orderBy('id').limit(customersPerBatch).execute();
+    const last = ids[ids.length - 1];
+    if (!last) return;
+    yield await loadFacts(db, portalId, { upTo, customerRange: { after, upTo: last.id } });
+    after = last.id;
+  }
+}
+
+export const countFacts = async (db: Executor, portalId: number): Promise<{ customers: number; invoices: number; payments: number }> => {
+  const result = await sql<{ customers: number; invoices: number; payments: number }>`
+    SELECT (SELECT count(*) FROM customers WHERE portal_id = ${portalId})::int AS customers,
+           (SELECT count(*) FROM invoices WHERE portal_id = ${portalId})::int AS invoices,
+           (SELECT count(*) FROM payments WHERE portal_id = ${portalId})::int AS payments`.execute(db);
+  return result.rows[0] ?? { customers: 0, invoices: 0, payments: 0 };
+};

@@ -1,0 +1,78 @@
+-- ARBridge schema 1: tenants, dated facts (customers, invoices, settlements) and per-portal policy.
+-- Every row carries portal_id; (portal_id, source, external_id) makes every upsert idempotent.
+
+CREATE TABLE portals (
+  portal_id   bigint PRIMARY KEY,
+  name        text,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE customers (
+  id                bigserial PRIMARY KEY,
+  portal_id         bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
+  source            text NOT NULL,
+  external_id       text NOT NULL,
+  name              text,
+  domain            text,
+  industry          text,
+  country           text,
+  credit_limit_minor bigint,
+  credit_limit_currency text,
+  source_updated_at timestamptz,
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (portal_id, source, external_id)
+);
+
+CREATE TABLE invoices (
+  id                bigserial PRIMARY KEY,
+  portal_id         bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
+  source            text NOT NULL,
+  external_id       text NOT NULL,
+  customer_id       bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  number            text,
+  currency          text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+  total_minor       bigint NOT NULL CHECK (total_minor >= 0),
+  issue_date        date NOT NULL,
+  due_date          date NOT NULL,
+  voided_date       date,
+  disputed          boolean NOT NULL DEFAULT false,
+  sales_rep         text,
+  product           text,
+  deal_id           text,
+  terms             text,
+  source_status     text,
+  source_updated_at timestamptz,
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (portal_id, source, external_id)
+);
+CREATE INDEX invoices_by_customer ON invoices (portal_id, customer_id);
+
+-- Payments, credit notes and write-offs: one dated document each, applied to invoices by allocations.
+CREATE TABLE payments (
+  id                bigserial PRIMARY KEY,
+  portal_id         bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
+  source            text NOT NULL,
+  external_id       text NOT NULL,
+  kind              text NOT NULL CHECK (kind IN ('payment', 'credit_note', 'write_off')),
+  payment_date      date NOT NULL,
+  currency          text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+  amount_minor      bigint NOT NULL CHECK (amount_minor > 0),
+  source_updated_at timestamptz,
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (portal_id, source, external_id)
+);
+
+CREATE TABLE payment_allocations (
+  portal_id     bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
+  payment_id    bigint NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
+  invoice_id    bigint NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+  amount_minor  bigint NOT NULL CHECK (amount_minor > 0),
+  PRIMARY KEY (payment_id, invoice_id)
+);
+CREATE INDEX payment_allocations_by_invoice ON payment_allocations (invoice_id);
+
+CREATE TABLE policies (
+  portal_id   bigint PRIMARY KEY REFERENCES portals (portal_id) ON DELETE CASCADE,
+  policy      jsonb NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
