@@ -31,6 +31,7 @@ export const ensurePortal = async (db: Executor, portalId: number, name: string 
   await db.insertInto('portals').values({ portal_id: portalId, name }).onConflict((oc) => oc.column('portal_id').doNothing()).execute();
 };
 
+/** Upserts customers; an unknown (null) attribute never erases a known one (files that lack the column). */
 export const upsertCustomers = async (
   db: Executor, portalId: number, source: string, customers: readonly CustomerFact[],
 ): Promise<UpsertCounts> => {
@@ -43,10 +44,12 @@ export const upsertCustomers = async (
       FROM json_to_recordset(${JSON.stringify(rows)}::json)
         AS x(external_id text, name text, domain text, industry text, country text)
       ON CONFLICT (portal_id, source, external_id) DO UPDATE SET
-        name = EXCLUDED.name, domain = EXCLUDED.domain, industry = EXCLUDED.industry, country = EXCLUDED.country,
+        name = COALESCE(EXCLUDED.name, customers.name), domain = COALESCE(EXCLUDED.domain, customers.domain),
+        industry = COALESCE(EXCLUDED.industry, customers.industry), country = COALESCE(EXCLUDED.country, customers.country),
         updated_at = now()
       WHERE (customers.name, customers.domain, customers.industry, customers.country)
-        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.domain, EXCLUDED.industry, EXCLUDED.country)
+        IS DISTINCT FROM (COALESCE(EXCLUDED.name, customers.name), COALESCE(EXCLUDED.domain, customers.domain),
+          COALESCE(EXCLUDED.industry, customers.industry), COALESCE(EXCLUDED.country, customers.country))
       RETURNING (xmax = 0) AS inserted`.execute(db);
     counts = addCounts(counts, countRows(result.rows, part.length));
   }
@@ -259,4 +262,19 @@ export const countFacts = async (db: Executor, portalId: number): Promise<{ cust
            (SELECT count(*) FROM invoices WHERE portal_id = ${portalId})::int AS invoices,
            (SELECT count(*) FROM payments WHERE portal_id = ${portalId})::int AS payments`.execute(db);
   return result.rows[0] ?? { customers: 0, invoices: 0, payments: 0 };
+};
+
+/** Currency of each of the given invoices (external ids) that exists in the store. */
+export const invoiceCurrencies = async (
+  db: Executor, portalId: number, source: string, externalIds: readonly string[],
+): Promise<Map<string, string>> => {
+  const found = new Map<string, string>();
+  for (const part of chunks([...new Set(externalIds)], 20_000)) {
+    const result = await sql<{ external_id: string; currency: string }>`
+      SELECT external_id, currency FROM invoices
+      WHERE portal_id = ${portalId} AND source = ${source}
+        AND external_id IN (SELECT value FROM json_array_elements_text(${JSON.stringify(part)}::json))`.execute(db);
+    for (const row of result.rows) found.set(row.external_id, row.currency);
+  }
+  return found;
 };
