@@ -5,29 +5,37 @@ import { z } from 'zod';
 const Money = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string');
 const IsoDate = z.iso.date();
 
-export const AgingBucketSchema = z.object({ bucket: z.string(), amount: Money, count: z.number().int().nonnegative() });
+const count = z.number().int().min(0);
+const days = z.number().nullable();
+const rate = z.number().min(0).max(1).nullable();
 
-export const MetricsSchema = z.object({
-  invoice_count: z.number().int().nonnegative(),
-  open_count: z.number().int().nonnegative(),
+/**
+ * Receivables metrics of one currency as of a date (the report contract, also shown on cards): money as
+ * decimal strings of that currency, days and rates as numbers, CEI as a percentage, null where undefined.
+ */
+export const ReportMetricsSchema = z.strictObject({
+  invoice_count: count,
+  open_count: count,
   outstanding: Money,
   overdue: Money,
-  aging: z.array(AgingBucketSchema),
-  dso_simple: z.number().nullable(),
-  dso_countback: z.number().nullable(),
-  bpdso: z.number().nullable(),
-  add: z.number().nullable(),
+  aging: z.array(z.strictObject({ bucket: z.string().min(1), amount: Money, count })),
+  dso_simple: days,
+  dso_countback: z.number(),
+  bpdso: days,
+  add: days,
   cei: z.number().nullable(),
-  on_time_rate: z.number().min(0).max(1).nullable(),
-  weighted_days_late: z.number().nullable(),
-  at_risk_rate: z.number().min(0).max(1).nullable(),
-  over_60_share: z.number().min(0).max(1).nullable(),
+  on_time_rate: rate,
+  weighted_days_late: days,
+  at_risk_rate: rate,
+  over_60_share: rate,
 });
 
-export const RiskSchema = z.object({
+export const RISK_TIERS = ['A', 'B', 'C', 'D'] as const;
+
+export const ReportRiskSchema = z.strictObject({
   score: z.number().int().min(0).max(100),
-  tier: z.enum(['A', 'B', 'C', 'D']),
-  reasons: z.array(z.string()).max(3),
+  tier: z.enum(RISK_TIERS),
+  reasons: z.array(z.string().min(1)).max(3),
 });
 
 export const InvoiceLineSchema = z.object({
@@ -68,7 +76,7 @@ export const CompanySummarySchema = z.object({
     country: z.string().nullable(),
   }),
   /** One entry per currency the customer is invoiced in; amounts of different currencies are never added. */
-  currencies: z.array(z.object({ currency: z.string().length(3), metrics: MetricsSchema, risk: RiskSchema })),
+  currencies: z.array(z.object({ currency: z.string().length(3), metrics: ReportMetricsSchema, risk: ReportRiskSchema })),
   invoices: z.array(InvoiceLineSchema),
   payments: z.array(SettlementLineSchema),
 });

@@ -3,40 +3,14 @@ import { isIsoDate } from './calendar';
 import { computeMetrics, type Metrics } from './metrics';
 import { formatMinor } from './money';
 import type { Policy } from './policy';
-import { RISK_TIERS, scoreRisk } from './risk';
+import { scoreRisk } from './risk';
+import { ReportMetricsSchema, ReportRiskSchema } from '../../extensions/card-api';
 import type { CustomerFact, GroupDimension, InvoiceFact, IsoDate } from './types';
 
 /** The key of a group whose dimension value is missing (null or empty). */
 export const NONE_KEY = '(none)';
 
-const money = z.string().regex(/^-?\d+(\.\d+)?$/, 'money is a plain decimal string');
-const count = z.number().int().min(0);
-const days = z.number().nullable();
-const rate = z.number().min(0).max(1).nullable();
-
-/** Metrics in the report: money as decimal strings of the report's currency, days and rates as numbers. */
-export const ReportMetricsSchema = z.strictObject({
-  invoice_count: count,
-  open_count: count,
-  outstanding: money,
-  overdue: money,
-  aging: z.array(z.strictObject({ bucket: z.string().min(1), amount: money, count })),
-  dso_simple: days,
-  dso_countback: z.number(),
-  bpdso: days,
-  add: days,
-  cei: z.number().nullable(),
-  on_time_rate: rate,
-  weighted_days_late: days,
-  at_risk_rate: rate,
-  over_60_share: rate,
-});
-
-export const ReportRiskSchema = z.strictObject({
-  score: z.number().int().min(0).max(100),
-  tier: z.enum(RISK_TIERS),
-  reasons: z.array(z.string().min(1)).max(3),
-});
+export { ReportMetricsSchema, ReportRiskSchema };
 
 /** A group row; `name` (customer name or null) is present only when grouping by customer. */
 export const ReportGroupSchema = z.strictObject({

@@ -4,7 +4,9 @@ import { emptyInvoiceState, readInvoiceState } from './invoice-state';
 import type { Policy } from './policy';
 import type { InvoiceFact, IsoDate } from './types';
 
-export const RISK_TIERS = ['A', 'B', 'C', 'D'] as const;
+import { RISK_TIERS } from '../../extensions/card-api';
+
+export { RISK_TIERS };
 export type RiskTier = (typeof RISK_TIERS)[number];
 
 /** score: integer 0..100 (100 = safest); reasons: up to 3 plain sentences, the costliest first. */

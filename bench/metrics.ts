@@ -1,0 +1,212 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CompiledQuery, sql } from 'kysely';
+import pg from 'pg';
+import { generatePortfolio } from '../src/demo/generate';
+import { computeMetrics } from '../src/domain/metrics';
+import { DEFAULT_POLICY } from '../src/domain/policy';
+import { scoreRisk } from '../src/domain/risk';
+import type { InvoiceFact } from '../src/domain/types';
+import { loadDemo } from '../src/services/demo';
+import type { DatabaseOptions, Db } from '../src/store/database';
+import { streamFacts } from '../src/store/facts';
+import { openStore } from '../src/store/store';
+
+// npm run bench:metrics -- --invoices 1000000 [--customers N] [--seed S] [--stores pglite,postgres]
+// Generates a portfolio, bulk-loads it, and recomputes every customer's metrics and risk, on each store.
+// Baselines measured in the same run on the same data: a raw multi-row INSERT of the same rows, and one SQL
+// GROUP BY customer summing open balances. Last stdout line: one JSON object of figures and ratios.
+
+type Args = { invoices: number; customers: number; seed: number; stores: ('pglite' | 'postgres')[]; asOf: string };
+
+const parseArgs = (argv: string[]): Args => {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const invoices = Number(get('invoices') ?? 100_000);
+  const stores = (get('stores') ?? 'pglite,postgres').split(',').filter((s): s is 'pglite' | 'postgres' => s === 'pglite' || s === 'postgres');
+  return {
+    invoices,
+    customers: Number(get('customers') ?? Math.max(50, Math.round(invoices / 50))),
+    seed: Number(get('seed') ?? 7),
+    stores,
+    asOf: get('as-of') ?? '2026-06-30',
+  };
+};
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+
+/** Samples RSS while `run` works, for the peak of one phase (the process-wide peak includes loading). */
+const withPeakRss = async <T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number }> => {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 20);
+  try {
+    const value = await run();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+};
+
+const RAW_TABLES = sql`
+  CREATE TABLE raw_invoices (external_id text, customer_external_id text, number text, currency text, total_minor bigint,
+    issue_date date, due_date date, voided_date date, disputed boolean, sales_rep text, product text, deal_id text, terms text);
+  CREATE TABLE raw_payments (external_id text, invoice_external_id text, kind text, payment_date date, currency text, amount_minor bigint)`;
+
+/** The baseline load: the same invoice and payment rows as plain multi-row INSERTs into unindexed tables. */
+const rawInsert = async (db: Db, args: Args): Promise<number> => {
+  await sql`DROP TABLE IF EXISTS raw_invoices; DROP TABLE IF EXISTS raw_payments`.execute(db);
+  await RAW_TABLES.execute(db);
+  let elapsed = 0;
+  const ROWS = 1_000;
+  let invoiceRows: unknown[][] = [];
+  let paymentRows: unknown[][] = [];
+  const insert = async (trx: Db, table: 'raw_invoices' | 'raw_payments', rows: unknown[][]): Promise<void> => {
+    if (rows.length === 0) return;
+    const width = rows[0]!.length;
+    const values = rows.map((_, r) => `(${Array.from({ length: width }, (_c, c) => `$${r * width + c + 1}`).join(',')})`).join(',');
+    const text = `INSERT INTO ${table} VALUES ${values}`;
+    const params = rows.flat();
+    const start = process.hrtime.bigint();
+    await trx.executeQuery(CompiledQuery.raw(text, params));
+    elapsed += seconds(start);
+  };
+  await db.transaction().execute(async (trx) => {
+    const flush = async (force: boolean): Promise<void> => {
+      if (invoiceRows.length >= ROWS || (force && invoiceRows.length)) { await insert(trx, 'raw_invoices', invoiceRows); invoiceRows = []; }
+      if (paymentRows.length >= ROWS || (force && paymentRows.length)) { await insert(trx, 'raw_payments', paymentRows); paymentRows = []; }
+    };
+    for (const item of generatePortfolio({ customers: args.customers, invoices: args.invoices, seed: args.seed, endDate: args.asOf })) {
+      for (const i of item.invoices) {
+        invoiceRows.push([i.id, i.customerId, i.number, i.currency, i.totalMinor, i.issueDate, i.dueDate, i.voidedDate, i.disputed, i.salesRep, i.product, i.dealId, i.terms]);
+        for (const s of i.settlements) paymentRows.push([s.id, i.id, s.kind, s.date, i.currency, s.amountMinor]);
+        await flush(false);
+      }
+    }
+    await flush(true);
+  });
+  return elapsed;
+};
+
+/** The baseline query: open balance per customer as of D in one GROUP BY. */
+const groupByBaseline = async (db: Db, portalId: number, asOf: string): Promise<{ seconds: number; customers: number }> => {
+  const start = process.hrtime.bigint();
+  const result = await sql<{ customer_id: number; open: number }>`
+    SELECT i.customer_id, sum(i.total_minor - coalesce(s.settled, 0)) AS open
+    FROM invoices i
+    LEFT JOIN (SELECT a.invoice_id, sum(a.amount_minor) AS settled
+               FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
+               WHERE a.portal_id = ${portalId} AND p.payment_date <= ${asOf} GROUP BY a.invoice_id) s ON s.invoice_id = i.id
+    WHERE i.portal_id = ${portalId} AND i.issue_date <= ${asOf} AND (i.voided_date IS NULL OR i.voided_date > ${asOf})
+    GROUP BY i.customer_id`.execute(db);
+  return { seconds: seconds(start), customers: result.rows.length };
+};
+
+/** Every customer's metrics and risk (per currency), streamed customer batch by batch from the store. */
+const recompute = async (db: Db, portalId: number, asOf: string): Promise<{ seconds: number; customers: number; checksum: number }> => {
+  const start = process.hrtime.bigint();
+  let customers = 0;
+  let checksum = 0;
+  for await (const batch of streamFacts(db, portalId, asOf)) {
+    const byCustomer = new Map<string, InvoiceFact[]>();
+    for (const invoice of batch.invoices) {
+      const key = `${invoice.customerId}\u0001${invoice.currency}`;
+      const list = byCustomer.get(key);
+      if (list) list.push(invoice); else byCustomer.set(key, [invoice]);
+    }
+    for (const invoices of byCustomer.values()) {
+      const metrics = computeMetrics(invoices, asOf, DEFAULT_POLICY);
+      const risk = scoreRisk(invoices, asOf, DEFAULT_POLICY);
+      checksum += metrics.outstandingMinor % 1_000 + risk.score;
+    }
+    customers += batch.customers.length;
+  }
+  return { seconds: seconds(start), customers, checksum };
+};
+
+const storeOptions = async (kind: 'pglite' | 'postgres', cleanups: (() => Promise<void>)[]): Promise<DatabaseOptions | null> => {
+  if (kind === 'pglite') {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbridge-bench-'));
+    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    return { kind: 'pglite', dataDir };
+  }
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    process.stdout.write(`postgres: skipped, ${url} is unreachable (${(error as Error).message})\n`);
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const schema = `bench_${process.pid}`;
+  cleanups.push(async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  });
+  return { kind: 'postgres', url, schema };
+};
+
+const main = async (): Promise<void> => {
+  const args = parseArgs(process.argv.slice(2));
+  process.stdout.write(`bench:metrics: ${args.invoices} invoices, ${args.customers} customers, seed ${args.seed}, as of ${args.asOf}\n`);
+  const results: Record<string, unknown> = {};
+  for (const kind of args.stores) {
+    const cleanups: (() => Promise<void>)[] = [];
+    try {
+      const options = await storeOptions(kind, cleanups);
+      if (!options) continue;
+      const store = await openStore(options);
+      try {
+        const portalId = 1;
+        const loadStart = process.hrtime.bigint();
+        const loaded = await loadDemo(store.db, portalId, { customers: args.customers, invoices: args.invoices, seed: args.seed, endDate: args.asOf });
+        const load = seconds(loadStart);
+        const raw = await rawInsert(store.db, args);
+        await sql`DROP TABLE raw_invoices; DROP TABLE raw_payments; ANALYZE`.execute(store.db);
+        const baselineRuns = [await groupByBaseline(store.db, portalId, args.asOf), await groupByBaseline(store.db, portalId, args.asOf)];
+        const baseline = Math.min(...baselineRuns.map((r) => r.seconds));
+        const { value: recomputed, peakRss } = await withPeakRss(() => recompute(store.db, portalId, args.asOf));
+        const figures = {
+          invoices: loaded.invoices,
+          payments: loaded.payments,
+          customers: recomputed.customers,
+          load_s: round(load),
+          raw_insert_s: round(raw),
+          load_vs_raw_insert: round(raw / load),
+          group_by_s: round(baseline),
+          recompute_s: round(recomputed.seconds),
+          recompute_vs_group_by: round(recomputed.seconds / baseline),
+          recompute_peak_rss_mib: mib(peakRss),
+          goals_met: raw / load >= 0.5 && recomputed.seconds / baseline <= 3 && peakRss <= 1024 ** 3,
+        };
+        results[kind] = figures;
+        process.stdout.write(
+          `${kind}: load ${figures.load_s}s (raw INSERT ${figures.raw_insert_s}s, ratio ${figures.load_vs_raw_insert}, goal >= 0.5); ` +
+            `recompute ${figures.recompute_s}s for ${figures.customers} customers (GROUP BY ${figures.group_by_s}s, ratio ${figures.recompute_vs_group_by}, goal <= 3); ` +
+            `peak RSS ${figures.recompute_peak_rss_mib} MiB (goal <= 1024)\n`,
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
+    }
+  }
+  results.invoices_requested = args.invoices;
+  results.process_peak_rss_mib = mib(process.resourceUsage().maxRSS * 1024);
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:metrics failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

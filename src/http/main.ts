@@ -1,0 +1,55 @@
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from '../config';
+import { createLogger } from '../logger';
+import { seedDemoIfEmpty } from '../services/demo';
+import { openStore, storeOptionsFrom, type Store } from '../store/store';
+import { createApp } from './app';
+
+const today = (): string => new Date().toISOString().slice(0, 10);
+
+export type Running = { server: Server; store: Store; url: string; stop: () => Promise<void> };
+
+/** Opens (and migrates) the store, loads the demo portfolio into an empty one, and serves HTTP. */
+export const startService = async (config: Config): Promise<Running> => {
+  const logger = createLogger(config.logLevel);
+  const store = await openStore(storeOptionsFrom(config));
+  if (config.demo === 'auto') {
+    const seeded = await seedDemoIfEmpty(store.db, config.defaultPortalId, today());
+    if (seeded) logger.info({ portalId: config.defaultPortalId, ...seeded }, 'loaded the demo portfolio into the empty store');
+  }
+  const app = createApp({ db: store.db, config, logger, today });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const stop = async (): Promise<void> => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+  };
+  return { server, store, url, stop };
+};
+
+if (require.main === module) {
+  const config = loadConfig();
+  startService(config)
+    .then((running) => {
+      const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded store in ${config.dataDir}`;
+      process.stdout.write(
+        `ARBridge is running on ${where}.\n` +
+          `Open ${running.url}/api/v1/portfolio for the demo portfolio,\n` +
+          `or ${running.url}/ for the list of endpoints.\n`,
+      );
+      const shutdown = (): void => {
+        running.stop().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`arbridge: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}
