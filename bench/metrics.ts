@@ -4,13 +4,10 @@ import path from 'node:path';
 import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { generatePortfolio } from '../src/demo/generate';
-import { computeMetrics } from '../src/domain/metrics';
 import { DEFAULT_POLICY } from '../src/domain/policy';
-import { scoreRisk } from '../src/domain/risk';
-import type { InvoiceFact } from '../src/domain/types';
 import { loadDemo } from '../src/services/demo';
 import type { DatabaseOptions, Db } from '../src/store/database';
-import { streamFacts } from '../src/store/facts';
+import { recomputeCustomers } from '../src/services/recompute';
 import { openStore } from '../src/store/store';
 
 // npm run bench:metrics -- --invoices 1000000 [--customers N] [--seed S] [--stores pglite,postgres]
@@ -53,43 +50,61 @@ const withPeakRss = async <T>(run: () => Promise<T>): Promise<{ value: T; peakRs
   }
 };
 
-const RAW_TABLES = sql`
-  CREATE TABLE raw_invoices (external_id text, customer_external_id text, number text, currency text, total_minor bigint,
-    issue_date date, due_date date, voided_date date, disputed boolean, sales_rep text, product text, deal_id text, terms text);
-  CREATE TABLE raw_payments (external_id text, invoice_external_id text, kind text, payment_date date, currency text, amount_minor bigint)`;
-
-/** The baseline load: the same invoice and payment rows as plain multi-row INSERTs into unindexed tables. */
+/**
+ * The baseline load: the same customers, invoices, payments and allocations as plain multi-row INSERTs
+ * (1,000 rows a statement, ids assigned up front) into copies of the real tables with the same columns,
+ * defaults, checks, unique keys and indexes (LIKE … INCLUDING ALL), only without foreign keys.
+ */
 const rawInsert = async (db: Db, args: Args): Promise<number> => {
-  await sql`DROP TABLE IF EXISTS raw_invoices; DROP TABLE IF EXISTS raw_payments`.execute(db);
-  await RAW_TABLES.execute(db);
+  const tables = ['customers', 'invoices', 'payments', 'payment_allocations'] as const;
+  for (const table of tables) {
+    await sql.raw(`DROP TABLE IF EXISTS raw_${table}; CREATE TABLE raw_${table} (LIKE ${table} INCLUDING ALL)`).execute(db);
+  }
   let elapsed = 0;
   const ROWS = 1_000;
-  let invoiceRows: unknown[][] = [];
-  let paymentRows: unknown[][] = [];
-  const insert = async (trx: Db, table: 'raw_invoices' | 'raw_payments', rows: unknown[][]): Promise<void> => {
+  const pending: Record<(typeof tables)[number], unknown[][]> = { customers: [], invoices: [], payments: [], payment_allocations: [] };
+  const COLUMNS: Record<(typeof tables)[number], string> = {
+    customers: 'id, portal_id, source, external_id, name, domain, industry, country',
+    invoices: 'id, portal_id, source, external_id, customer_id, number, currency, total_minor, issue_date, due_date, voided_date, disputed, sales_rep, product, deal_id, terms',
+    payments: 'id, portal_id, source, external_id, kind, payment_date, currency, amount_minor',
+    payment_allocations: 'portal_id, payment_id, invoice_id, amount_minor',
+  };
+  const insert = async (trx: Db, table: (typeof tables)[number]): Promise<void> => {
+    const rows = pending[table];
     if (rows.length === 0) return;
+    pending[table] = [];
     const width = rows[0]!.length;
     const values = rows.map((_, r) => `(${Array.from({ length: width }, (_c, c) => `$${r * width + c + 1}`).join(',')})`).join(',');
-    const text = `INSERT INTO ${table} VALUES ${values}`;
-    const params = rows.flat();
+    const text = `INSERT INTO raw_${table} (${COLUMNS[table]}) VALUES ${values}`;
     const start = process.hrtime.bigint();
-    await trx.executeQuery(CompiledQuery.raw(text, params));
+    await trx.executeQuery(CompiledQuery.raw(text, rows.flat()));
     elapsed += seconds(start);
   };
   await db.transaction().execute(async (trx) => {
-    const flush = async (force: boolean): Promise<void> => {
-      if (invoiceRows.length >= ROWS || (force && invoiceRows.length)) { await insert(trx, 'raw_invoices', invoiceRows); invoiceRows = []; }
-      if (paymentRows.length >= ROWS || (force && paymentRows.length)) { await insert(trx, 'raw_payments', paymentRows); paymentRows = []; }
+    const add = async (table: (typeof tables)[number], row: unknown[]): Promise<void> => {
+      pending[table].push(row);
+      if (pending[table].length >= ROWS) await insert(trx, table);
     };
+    let customerId = 0;
+    let invoiceId = 0;
+    let paymentId = 0;
     for (const item of generatePortfolio({ customers: args.customers, invoices: args.invoices, seed: args.seed, endDate: args.asOf })) {
+      const c = item.customer;
+      customerId += 1;
+      await add('customers', [customerId, 1, 'csv', c.id, c.name, c.domain, c.industry, c.country]);
       for (const i of item.invoices) {
-        invoiceRows.push([i.id, i.customerId, i.number, i.currency, i.totalMinor, i.issueDate, i.dueDate, i.voidedDate, i.disputed, i.salesRep, i.product, i.dealId, i.terms]);
-        for (const s of i.settlements) paymentRows.push([s.id, i.id, s.kind, s.date, i.currency, s.amountMinor]);
-        await flush(false);
+        invoiceId += 1;
+        await add('invoices', [invoiceId, 1, 'csv', i.id, customerId, i.number, i.currency, i.totalMinor, i.issueDate, i.dueDate, i.voidedDate, i.disputed, i.salesRep, i.product, i.dealId, i.terms]);
+        for (const st of i.settlements) {
+          paymentId += 1;
+          await add('payments', [paymentId, 1, 'csv', st.id, st.kind, st.date, i.currency, st.amountMinor]);
+          await add('payment_allocations', [1, paymentId, invoiceId, st.amountMinor]);
+        }
       }
     }
-    await flush(true);
+    for (const table of tables) await insert(trx, table);
   });
+  for (const table of tables) await sql.raw(`DROP TABLE raw_${table}`).execute(db);
   return elapsed;
 };
 
@@ -107,25 +122,13 @@ const groupByBaseline = async (db: Db, portalId: number, asOf: string): Promise<
   return { seconds: seconds(start), customers: result.rows.length };
 };
 
-/** Every customer's metrics and risk (per currency), streamed customer batch by batch from the store. */
+/** Every customer's metrics and risk (per currency), the way a full roll-up recompute runs. */
 const recompute = async (db: Db, portalId: number, asOf: string): Promise<{ seconds: number; customers: number; checksum: number }> => {
   const start = process.hrtime.bigint();
-  let customers = 0;
   let checksum = 0;
-  for await (const batch of streamFacts(db, portalId, asOf)) {
-    const byCustomer = new Map<string, InvoiceFact[]>();
-    for (const invoice of batch.invoices) {
-      const key = `${invoice.customerId}\u0001${invoice.currency}`;
-      const list = byCustomer.get(key);
-      if (list) list.push(invoice); else byCustomer.set(key, [invoice]);
-    }
-    for (const invoices of byCustomer.values()) {
-      const metrics = computeMetrics(invoices, asOf, DEFAULT_POLICY);
-      const risk = scoreRisk(invoices, asOf, DEFAULT_POLICY);
-      checksum += metrics.outstandingMinor % 1_000 + risk.score;
-    }
-    customers += batch.customers.length;
-  }
+  const { customers } = await recomputeCustomers(db, portalId, asOf, DEFAULT_POLICY, (rollups) => {
+    for (const r of rollups) checksum += (r.metrics.outstandingMinor % 1_000) + r.risk.score;
+  });
   return { seconds: seconds(start), customers, checksum };
 };
 
@@ -171,7 +174,7 @@ const main = async (): Promise<void> => {
         const loaded = await loadDemo(store.db, portalId, { customers: args.customers, invoices: args.invoices, seed: args.seed, endDate: args.asOf });
         const load = seconds(loadStart);
         const raw = await rawInsert(store.db, args);
-        await sql`DROP TABLE raw_invoices; DROP TABLE raw_payments; ANALYZE`.execute(store.db);
+        await sql`ANALYZE`.execute(store.db);
         const baselineRuns = [await groupByBaseline(store.db, portalId, args.asOf), await groupByBaseline(store.db, portalId, args.asOf)];
         const baseline = Math.min(...baselineRuns.map((r) => r.seconds));
         const { value: recomputed, peakRss } = await withPeakRss(() => recompute(store.db, portalId, args.asOf));

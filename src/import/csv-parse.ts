@@ -333,7 +333,12 @@ const accepted = <T>(value: T | null): T => {
 };
 
 const textCell = z.string();
-const requiredCell = z.string().refine((v) => v !== '', REQUIRED);
+// Ids are keys: control characters (tabs, line breaks) in them are a broken export, and the store refuses them.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const idCell = z.string().refine((v) => v !== '' && !CONTROL.test(v), {
+  error: (issue) => (issue.input === '' ? REQUIRED : 'contains a control character (tab or line break)'),
+});
 
 const dateCell = (reader: DateReader, required: boolean) =>
   z.string().refine((v) => (v === '' ? !required : reader.read(v) !== null), {
@@ -477,9 +482,9 @@ const readFile = <F extends string>(
 
 const invoiceSchema = (reader: DateReader, defaultCurrency: string | null) =>
   z.object({
-    invoice_id: requiredCell,
+    invoice_id: idCell,
     invoice_number: textCell,
-    customer_id: requiredCell,
+    customer_id: idCell,
     customer_name: textCell,
     customer_domain: textCell,
     industry: textCell,
@@ -617,8 +622,8 @@ export const parseInvoicesCsv = (text: string, options: CsvImportOptions = {}): 
 
 const paymentSchema = (reader: DateReader, defaultCurrency: string | null) =>
   z.object({
-    payment_id: requiredCell,
-    invoice_id: requiredCell,
+    payment_id: idCell,
+    invoice_id: idCell,
     date: dateCell(reader, true),
     money: moneyGroup(defaultCurrency, false, 1),
     kind: kindCell,

@@ -63,9 +63,9 @@ export const idsByExternalId = async (
   const found = new Map<string, number>();
   for (const part of chunks([...new Set(externalIds)], 20_000)) {
     const result = await sql<{ id: number; external_id: string }>`
-      SELECT t.id, t.external_id FROM ${sql.table(table)} t
-      WHERE t.portal_id = ${portalId} AND t.source = ${source}
-        AND t.external_id IN (SELECT value FROM json_array_elements_text(${JSON.stringify(part)}::json))`.execute(db);
+      SELECT t.id, t.external_id
+      FROM json_array_elements_text(${JSON.stringify(part)}::json) AS wanted (external_id)
+      JOIN ${sql.table(table)} t ON t.portal_id = ${portalId} AND t.source = ${source} AND t.external_id = wanted.external_id`.execute(db);
     for (const row of result.rows) found.set(row.external_id, row.id);
   }
   return found;
@@ -135,7 +135,7 @@ export const upsertPayments = async (
   let counts = ZERO_COUNTS;
   for (const part of chunks(payments)) {
     const rows = part.map((p) => ({ external_id: p.id, kind: p.kind, payment_date: p.date, currency: p.currency, amount_minor: p.amountMinor }));
-    const upserted = await sql<{ inserted: boolean; external_id: string }>`
+    const upserted = await sql<{ id: number; inserted: boolean; external_id: string }>`
       INSERT INTO payments (portal_id, source, external_id, kind, payment_date, currency, amount_minor)
       SELECT ${portalId}, ${source}, x.external_id, x.kind, x.payment_date, x.currency, x.amount_minor
       FROM json_to_recordset(${JSON.stringify(rows)}::json)
@@ -145,20 +145,25 @@ export const upsertPayments = async (
         amount_minor = EXCLUDED.amount_minor, updated_at = now()
       WHERE (payments.kind, payments.payment_date, payments.currency, payments.amount_minor)
         IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.payment_date, EXCLUDED.currency, EXCLUDED.amount_minor)
-      RETURNING (xmax = 0) AS inserted, external_id`.execute(db);
-    const paymentIds = await idsByExternalId(db, 'payments', portalId, source, part.map((p) => p.id));
+      RETURNING id, (xmax = 0) AS inserted, external_id`.execute(db);
+    // Rows the upsert left alone return nothing: only those need looking up.
+    const paymentIds = new Map(upserted.rows.map((r) => [r.external_id, r.id] as const));
+    const unseen = part.filter((p) => !paymentIds.has(p.id)).map((p) => p.id);
+    for (const [external, id] of await idsByExternalId(db, 'payments', portalId, source, unseen)) paymentIds.set(external, id);
+    const inserted = new Set(upserted.rows.filter((r) => r.inserted).map((r) => r.external_id));
     const allocations = part.flatMap((p) => p.allocations.map((a) => {
       const invoiceId = invoiceIds.get(a.invoiceId);
       if (invoiceId === undefined) throw new Error(`Payment ${p.id}: invoice ${a.invoiceId} is not in the store`);
       return { payment_id: paymentIds.get(p.id), invoice_id: invoiceId, amount_minor: a.amountMinor };
     }));
     const allocationJson = JSON.stringify(allocations);
-    const removed = await sql<{ payment_id: number }>`
+    // A new payment has no allocations to replace; an existing one drops those no longer given.
+    const existing = part.filter((p) => !inserted.has(p.id)).map((p) => paymentIds.get(p.id));
+    const removed = existing.length === 0 ? { rows: [] } : await sql<{ payment_id: number }>`
       DELETE FROM payment_allocations a
-      WHERE a.portal_id = ${portalId}
-        AND a.payment_id IN (SELECT value::bigint FROM json_array_elements_text(${JSON.stringify([...paymentIds.values()])}::json))
-        AND NOT EXISTS (SELECT 1 FROM json_to_recordset(${allocationJson}::json) AS n(payment_id bigint, invoice_id bigint, amount_minor bigint)
-                        WHERE n.payment_id = a.payment_id AND n.invoice_id = a.invoice_id)
+      WHERE a.payment_id IN (SELECT value::bigint FROM json_array_elements_text(${JSON.stringify(existing)}::json))
+        AND (a.payment_id, a.invoice_id) NOT IN (
+          SELECT n.payment_id, n.invoice_id FROM json_to_recordset(${allocationJson}::json) AS n(payment_id bigint, invoice_id bigint))
       RETURNING a.payment_id`.execute(db);
     const changedAllocations = await sql<{ payment_id: number }>`
       INSERT INTO payment_allocations (portal_id, payment_id, invoice_id, amount_minor)
@@ -167,7 +172,6 @@ export const upsertPayments = async (
       ON CONFLICT (payment_id, invoice_id) DO UPDATE SET amount_minor = EXCLUDED.amount_minor
       WHERE payment_allocations.amount_minor IS DISTINCT FROM EXCLUDED.amount_minor
       RETURNING payment_id`.execute(db);
-    const inserted = new Set(upserted.rows.filter((r) => r.inserted).map((r) => r.external_id));
     const touched = new Set(upserted.rows.map((r) => r.external_id));
     const externalOf = new Map([...paymentIds].map(([external, id]) => [id, external]));
     for (const row of [...removed.rows, ...changedAllocations.rows]) {
@@ -271,10 +275,84 @@ export const invoiceCurrencies = async (
   const found = new Map<string, string>();
   for (const part of chunks([...new Set(externalIds)], 20_000)) {
     const result = await sql<{ external_id: string; currency: string }>`
-      SELECT external_id, currency FROM invoices
-      WHERE portal_id = ${portalId} AND source = ${source}
-        AND external_id IN (SELECT value FROM json_array_elements_text(${JSON.stringify(part)}::json))`.execute(db);
+      SELECT i.external_id, i.currency
+      FROM json_array_elements_text(${JSON.stringify(part)}::json) AS wanted (external_id)
+      JOIN invoices i ON i.portal_id = ${portalId} AND i.source = ${source} AND i.external_id = wanted.external_id`.execute(db);
     for (const row of result.rows) found.set(row.external_id, row.currency);
   }
   return found;
 };
+
+// Separators of packed fact rows; external ids cannot contain control characters (a CHECK in the schema).
+const INVOICE_SEP = '\u001e';
+const FIELD_SEP = '\u001f';
+const SETTLEMENT_SEP = '\u001d';
+const SETTLEMENT_FIELD_SEP = '\u001c';
+
+export type CustomerFacts = { customerId: string; invoices: InvoiceFact[] };
+
+const unpackSettlements = (packed: string | null): Map<string, Settlement[]> => {
+  const byInvoice = new Map<string, Settlement[]>();
+  if (!packed) return byInvoice;
+  for (const item of packed.split(SETTLEMENT_SEP)) {
+    const [invoiceId = '', id = '', date = '', amount = '0', kind = 'payment'] = item.split(SETTLEMENT_FIELD_SEP);
+    const settlement: Settlement = { id, date, amountMinor: Number(amount), kind: kind as SettlementKind };
+    const list = byInvoice.get(invoiceId);
+    if (list) list.push(settlement);
+    else byInvoice.set(invoiceId, [settlement]);
+  }
+  return byInvoice;
+};
+
+const unpackInvoices = (customerId: string, packed: string, settlements: Map<string, Settlement[]>): InvoiceFact[] =>
+  packed.split(INVOICE_SEP).map((line) => {
+    const [key = '', id = '', currency = '', total = '0', issueDate = '', dueDate = '', voided = '', disputed = ''] = line.split(FIELD_SEP);
+    return {
+      id, number: null, customerId, currency, totalMinor: Number(total), issueDate, dueDate,
+      voidedDate: voided === '' ? null : voided, disputed: disputed === 't', salesRep: null, product: null, dealId: null, terms: null,
+      settlements: settlements.get(key) ?? [],
+    };
+  });
+
+/**
+ * Streams, customer by customer, the facts that metrics and risk read (no dimensions such as rep or
+ * product), as of `upTo`. Each customer's invoices travel as one packed text row and its settlements as
+ * another: the cost of a result set is mostly per row and per field, so two rows per customer instead of
+ * one per invoice and one per settlement make a full recompute several times faster, on PGlite above all.
+ * Invoices and settlements come in no particular order (the domain does not depend on it).
+ */
+export async function* streamCustomerFacts(
+  db: Executor, portalId: number, upTo: IsoDate, customersPerBatch = 5_000,
+): AsyncGenerator<CustomerFacts[]> {
+  let after = 0;
+  for (;;) {
+    const range = await sql<{ last: number | null }>`
+      SELECT max(id) AS last FROM (SELECT id FROM customers WHERE portal_id = ${portalId} AND id > ${after}
+                                   ORDER BY id LIMIT ${customersPerBatch}) batch`.execute(db);
+    const last = range.rows[0]?.last ?? null;
+    if (last === null) return;
+    const invoices = await sql<{ customer_id: number; customer: string; packed: string }>`
+      SELECT c.id AS customer_id, c.external_id AS customer,
+        string_agg(concat_ws(chr(31), i.id, i.external_id, i.currency, i.total_minor, i.issue_date,
+                             i.due_date, coalesce(i.voided_date::text, ''), i.disputed), chr(30)) AS packed
+      FROM customers c
+      JOIN invoices i ON i.customer_id = c.id AND i.issue_date <= ${upTo}
+      WHERE c.portal_id = ${portalId} AND c.id > ${after} AND c.id <= ${last}
+      GROUP BY c.id, c.external_id
+      ORDER BY c.id`.execute(db);
+    const settlements = await sql<{ customer_id: number; packed: string }>`
+      SELECT i.customer_id,
+        string_agg(concat_ws(chr(28), i.id, p.external_id, p.payment_date, a.amount_minor, p.kind), chr(29)) AS packed
+      FROM payment_allocations a
+      JOIN payments p ON p.id = a.payment_id AND p.payment_date <= ${upTo}
+      JOIN invoices i ON i.id = a.invoice_id AND i.issue_date <= ${upTo}
+      WHERE a.portal_id = ${portalId} AND i.customer_id > ${after} AND i.customer_id <= ${last}
+      GROUP BY i.customer_id`.execute(db);
+    const settlementsOf = new Map(settlements.rows.map((row) => [row.customer_id, row.packed] as const));
+    yield invoices.rows.map((row) => ({
+      customerId: row.customer,
+      invoices: unpackInvoices(row.customer, row.packed, unpackSettlements(settlementsOf.get(row.customer_id) ?? null)),
+    }));
+    after = last;
+  }
+}

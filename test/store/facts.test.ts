@@ -92,6 +92,7 @@ describeEachStore('store facts', (backend) => {
       VALUES (1, 'csv', 'bad', 'payment', '2024-01-01', 'USD', 0)`.execute(store.db)).rejects.toThrow();
     await expect(sql`INSERT INTO customers (portal_id, source, external_id) VALUES (1, 'csv', 'C1')`.execute(store.db)).rejects.toThrow();
     await expect(upsertInvoices(store.db, 1, 'csv', [invoice('I9', 'C1', { currency: 'usd' })])).rejects.toThrow();
+    await expect(upsertCustomers(store.db, 1, 'csv', [customer('C\tTAB', 'Tab')])).rejects.toThrow(/check constraint/);
   });
 });
 

@@ -1,5 +1,6 @@
 -- ARBridge schema 1: tenants, dated facts (customers, invoices, settlements) and per-portal policy.
 -- Every row carries portal_id; (portal_id, source, external_id) makes every upsert idempotent.
+-- External ids hold no control characters: packed fact rows (see store/facts.ts) use them as separators.
 
 CREATE TABLE portals (
   portal_id   bigint PRIMARY KEY,
@@ -11,7 +12,7 @@ CREATE TABLE customers (
   id                bigserial PRIMARY KEY,
   portal_id         bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
   source            text NOT NULL,
-  external_id       text NOT NULL,
+  external_id       text NOT NULL CHECK (external_id !~ '[[:cntrl:]]'),
   name              text,
   domain            text,
   industry          text,
@@ -27,7 +28,7 @@ CREATE TABLE invoices (
   id                bigserial PRIMARY KEY,
   portal_id         bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
   source            text NOT NULL,
-  external_id       text NOT NULL,
+  external_id       text NOT NULL CHECK (external_id !~ '[[:cntrl:]]'),
   customer_id       bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
   number            text,
   currency          text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
@@ -52,7 +53,7 @@ CREATE TABLE payments (
   id                bigserial PRIMARY KEY,
   portal_id         bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
   source            text NOT NULL,
-  external_id       text NOT NULL,
+  external_id       text NOT NULL CHECK (external_id !~ '[[:cntrl:]]'),
   kind              text NOT NULL CHECK (kind IN ('payment', 'credit_note', 'write_off')),
   payment_date      date NOT NULL,
   currency          text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
