@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,7 +68,7 @@ const rawInsert = async (db: Db, args: Args): Promise<number> => {
     customers: 'id, portal_id, source, external_id, name, domain, industry, country',
     invoices: 'id, portal_id, source, external_id, customer_id, number, currency, total_minor, issue_date, due_date, voided_date, disputed, sales_rep, product, deal_id, terms',
     payments: 'id, portal_id, source, external_id, kind, payment_date, currency, amount_minor',
-    payment_allocations: 'portal_id, payment_id, invoice_id, amount_minor',
+    payment_allocations: 'portal_id, payment_id, invoice_id, customer_id, payment_date, kind, amount_minor',
   };
   const insert = async (trx: Db, table: (typeof tables)[number]): Promise<void> => {
     const rows = pending[table];
@@ -98,7 +99,7 @@ const rawInsert = async (db: Db, args: Args): Promise<number> => {
         for (const st of i.settlements) {
           paymentId += 1;
           await add('payments', [paymentId, 1, 'csv', st.id, st.kind, st.date, i.currency, st.amountMinor]);
-          await add('payment_allocations', [1, paymentId, invoiceId, st.amountMinor]);
+          await add('payment_allocations', [1, paymentId, invoiceId, customerId, st.date, st.kind, st.amountMinor]);
         }
       }
     }
@@ -115,8 +116,8 @@ const groupByBaseline = async (db: Db, portalId: number, asOf: string): Promise<
     SELECT i.customer_id, sum(i.total_minor - coalesce(s.settled, 0)) AS open
     FROM invoices i
     LEFT JOIN (SELECT a.invoice_id, sum(a.amount_minor) AS settled
-               FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
-               WHERE a.portal_id = ${portalId} AND p.payment_date <= ${asOf} GROUP BY a.invoice_id) s ON s.invoice_id = i.id
+               FROM payment_allocations a
+               WHERE a.portal_id = ${portalId} AND a.payment_date <= ${asOf} GROUP BY a.invoice_id) s ON s.invoice_id = i.id
     WHERE i.portal_id = ${portalId} AND i.issue_date <= ${asOf} AND (i.voided_date IS NULL OR i.voided_date > ${asOf})
     GROUP BY i.customer_id`.execute(db);
   return { seconds: seconds(start), customers: result.rows.length };
@@ -158,8 +159,50 @@ const storeOptions = async (kind: 'pglite' | 'postgres', cleanups: (() => Promis
   return { kind: 'postgres', url, schema };
 };
 
+/**
+ * The recompute phase runs in a fresh process that reopens the loaded store, as a service does after a
+ * restart, so that its peak RSS is its own and not the loading's.
+ */
+const recomputePhase = async (options: DatabaseOptions, asOf: string): Promise<void> => {
+  const store = await openStore(options);
+  try {
+    const portalId = 1;
+    const runs = [await groupByBaseline(store.db, portalId, asOf), await groupByBaseline(store.db, portalId, asOf)];
+    const { value, peakRss } = await withPeakRss(() => recompute(store.db, portalId, asOf));
+    const figures = {
+      group_by_s: Math.min(...runs.map((r) => r.seconds)),
+      recompute_s: value.seconds,
+      customers: value.customers,
+      checksum: value.checksum,
+      sampled_peak_rss: peakRss,
+      max_rss: process.resourceUsage().maxRSS * 1024,
+    };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    await store.close();
+  }
+};
+
+type PhaseFigures = { group_by_s: number; recompute_s: number; customers: number; max_rss: number };
+
+const runRecomputeProcess = (options: DatabaseOptions, asOf: string): PhaseFigures => {
+  const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--phase', 'recompute', '--store', JSON.stringify(options), '--as-of', asOf], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`recompute phase failed with status ${child.status}`);
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as PhaseFigures;
+};
+
 const main = async (): Promise<void> => {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--phase' && argv[1] === 'recompute') {
+    const store = argv[argv.indexOf('--store') + 1] ?? '';
+    const asOf = argv[argv.indexOf('--as-of') + 1] ?? '';
+    await recomputePhase(JSON.parse(store) as DatabaseOptions, asOf);
+    return;
+  }
+  const args = parseArgs(argv);
   process.stdout.write(`bench:metrics: ${args.invoices} invoices, ${args.customers} customers, seed ${args.seed}, as of ${args.asOf}\n`);
   const results: Record<string, unknown> = {};
   for (const kind of args.stores) {
@@ -168,44 +211,43 @@ const main = async (): Promise<void> => {
       const options = await storeOptions(kind, cleanups);
       if (!options) continue;
       const store = await openStore(options);
+      let loaded: { invoices: number; payments: number };
+      let load: number;
+      let raw: number;
       try {
-        const portalId = 1;
         const loadStart = process.hrtime.bigint();
-        const loaded = await loadDemo(store.db, portalId, { customers: args.customers, invoices: args.invoices, seed: args.seed, endDate: args.asOf });
-        const load = seconds(loadStart);
-        const raw = await rawInsert(store.db, args);
+        loaded = await loadDemo(store.db, 1, { customers: args.customers, invoices: args.invoices, seed: args.seed, endDate: args.asOf });
+        load = seconds(loadStart);
+        raw = await rawInsert(store.db, args);
         await sql`ANALYZE`.execute(store.db);
-        const baselineRuns = [await groupByBaseline(store.db, portalId, args.asOf), await groupByBaseline(store.db, portalId, args.asOf)];
-        const baseline = Math.min(...baselineRuns.map((r) => r.seconds));
-        const { value: recomputed, peakRss } = await withPeakRss(() => recompute(store.db, portalId, args.asOf));
-        const figures = {
-          invoices: loaded.invoices,
-          payments: loaded.payments,
-          customers: recomputed.customers,
-          load_s: round(load),
-          raw_insert_s: round(raw),
-          load_vs_raw_insert: round(raw / load),
-          group_by_s: round(baseline),
-          recompute_s: round(recomputed.seconds),
-          recompute_vs_group_by: round(recomputed.seconds / baseline),
-          recompute_peak_rss_mib: mib(peakRss),
-          goals_met: raw / load >= 0.5 && recomputed.seconds / baseline <= 3 && peakRss <= 1024 ** 3,
-        };
-        results[kind] = figures;
-        process.stdout.write(
-          `${kind}: load ${figures.load_s}s (raw INSERT ${figures.raw_insert_s}s, ratio ${figures.load_vs_raw_insert}, goal >= 0.5); ` +
-            `recompute ${figures.recompute_s}s for ${figures.customers} customers (GROUP BY ${figures.group_by_s}s, ratio ${figures.recompute_vs_group_by}, goal <= 3); ` +
-            `peak RSS ${figures.recompute_peak_rss_mib} MiB (goal <= 1024)\n`,
-        );
       } finally {
         await store.close();
       }
+      const phase = runRecomputeProcess(options, args.asOf);
+      const figures = {
+        invoices: loaded.invoices,
+        payments: loaded.payments,
+        customers: phase.customers,
+        load_s: round(load),
+        raw_insert_s: round(raw),
+        load_vs_raw_insert: round(raw / load),
+        group_by_s: round(phase.group_by_s),
+        recompute_s: round(phase.recompute_s),
+        recompute_vs_group_by: round(phase.recompute_s / phase.group_by_s),
+        recompute_peak_rss_mib: mib(phase.max_rss),
+        goals_met: raw / load >= 0.5 && phase.recompute_s / phase.group_by_s <= 3 && phase.max_rss <= 1024 ** 3,
+      };
+      results[kind] = figures;
+      process.stdout.write(
+        `${kind}: load ${figures.load_s}s (raw INSERT ${figures.raw_insert_s}s, ratio ${figures.load_vs_raw_insert}, goal >= 0.5); ` +
+          `recompute ${figures.recompute_s}s for ${figures.customers} customers (GROUP BY ${figures.group_by_s}s, ratio ${figures.recompute_vs_group_by}, goal <= 3); ` +
+          `recompute process peak RSS ${figures.recompute_peak_rss_mib} MiB (goal <= 1024)\n`,
+      );
     } finally {
       for (const cleanup of cleanups) await cleanup();
     }
   }
   results.invoices_requested = args.invoices;
-  results.process_peak_rss_mib = mib(process.resourceUsage().maxRSS * 1024);
   process.stdout.write(`${JSON.stringify(results)}\n`);
 };
 

@@ -89,7 +89,7 @@ export const upsertInvoices = async (
         sales_rep: i.salesRep, product: i.product, deal_id: i.dealId, terms: i.terms,
       };
     });
-    const result = await sql<{ inserted: boolean }>`
+    const result = await sql<{ id: number; inserted: boolean }>`
       INSERT INTO invoices (portal_id, source, external_id, customer_id, number, currency, total_minor, issue_date,
         due_date, voided_date, disputed, sales_rep, product, deal_id, terms)
       SELECT ${portalId}, ${source}, x.external_id, x.customer_id, x.number, x.currency, x.total_minor, x.issue_date,
@@ -108,7 +108,16 @@ export const upsertInvoices = async (
         IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.number, EXCLUDED.currency, EXCLUDED.total_minor,
              EXCLUDED.issue_date, EXCLUDED.due_date, EXCLUDED.voided_date, EXCLUDED.disputed, EXCLUDED.sales_rep,
              EXCLUDED.product, EXCLUDED.deal_id, EXCLUDED.terms)
-      RETURNING (xmax = 0) AS inserted`.execute(db);
+      RETURNING id, (xmax = 0) AS inserted`.execute(db);
+    // An invoice moved to another customer takes its settlements along.
+    const updated = result.rows.filter((row) => !row.inserted).map((row) => row.id);
+    if (updated.length > 0) {
+      await sql`
+        UPDATE payment_allocations a SET customer_id = i.customer_id
+        FROM invoices i
+        WHERE i.id = a.invoice_id AND a.customer_id <> i.customer_id
+          AND i.id = ANY(ARRAY(SELECT value::bigint FROM json_array_elements_text(${JSON.stringify(updated)}::json)))`.execute(db);
+    }
     counts = addCounts(counts, countRows(result.rows, part.length));
   }
   return counts;
@@ -154,7 +163,7 @@ export const upsertPayments = async (
     const allocations = part.flatMap((p) => p.allocations.map((a) => {
       const invoiceId = invoiceIds.get(a.invoiceId);
       if (invoiceId === undefined) throw new Error(`Payment ${p.id}: invoice ${a.invoiceId} is not in the store`);
-      return { payment_id: paymentIds.get(p.id), invoice_id: invoiceId, amount_minor: a.amountMinor };
+      return { payment_id: paymentIds.get(p.id), invoice_id: invoiceId, payment_date: p.date, kind: p.kind, amount_minor: a.amountMinor };
     }));
     const allocationJson = JSON.stringify(allocations);
     // A new payment has no allocations to replace; an existing one drops those no longer given.
@@ -166,11 +175,15 @@ export const upsertPayments = async (
           SELECT n.payment_id, n.invoice_id FROM json_to_recordset(${allocationJson}::json) AS n(payment_id bigint, invoice_id bigint))
       RETURNING a.payment_id`.execute(db);
     const changedAllocations = await sql<{ payment_id: number }>`
-      INSERT INTO payment_allocations (portal_id, payment_id, invoice_id, amount_minor)
-      SELECT ${portalId}, n.payment_id, n.invoice_id, n.amount_minor
-      FROM json_to_recordset(${allocationJson}::json) AS n(payment_id bigint, invoice_id bigint, amount_minor bigint)
-      ON CONFLICT (payment_id, invoice_id) DO UPDATE SET amount_minor = EXCLUDED.amount_minor
-      WHERE payment_allocations.amount_minor IS DISTINCT FROM EXCLUDED.amount_minor
+      INSERT INTO payment_allocations (portal_id, payment_id, invoice_id, customer_id, payment_date, kind, amount_minor)
+      SELECT ${portalId}, n.payment_id, n.invoice_id, i.customer_id, n.payment_date, n.kind, n.amount_minor
+      FROM json_to_recordset(${allocationJson}::json)
+        AS n(payment_id bigint, invoice_id bigint, payment_date date, kind text, amount_minor bigint)
+      JOIN invoices i ON i.id = n.invoice_id
+      ON CONFLICT (payment_id, invoice_id) DO UPDATE SET
+        amount_minor = EXCLUDED.amount_minor, payment_date = EXCLUDED.payment_date, kind = EXCLUDED.kind
+      WHERE (payment_allocations.amount_minor, payment_allocations.payment_date, payment_allocations.kind)
+        IS DISTINCT FROM (EXCLUDED.amount_minor, EXCLUDED.payment_date, EXCLUDED.kind)
       RETURNING payment_id`.execute(db);
     const touched = new Set(upserted.rows.map((r) => r.external_id));
     const externalOf = new Map([...paymentIds].map(([external, id]) => [id, external]));
@@ -189,6 +202,7 @@ type InvoiceRow = {
   product: string | null; deal_id: string | null; terms: string | null;
 };
 type SettlementRow = { invoice_id: number; external_id: string; payment_date: string; amount_minor: number; kind: SettlementKind };
+// Settlements of invoices issued after upTo are dropped when attached (no such invoice is loaded).
 
 export type FactsFilter = {
   /** Facts dated after this day are not loaded (they are invisible to a report as of it). */
@@ -218,13 +232,12 @@ export const loadFacts = async (db: Executor, portalId: number, filter: FactsFil
     WHERE i.portal_id = ${portalId} AND i.issue_date <= ${filter.upTo} ${customerWhere}
     ORDER BY i.customer_id, i.issue_date, i.id`.execute(db);
   const settlements = await sql<SettlementRow>`
-    SELECT a.invoice_id, p.external_id, p.payment_date, a.amount_minor, p.kind
+    SELECT a.invoice_id, p.external_id, a.payment_date, a.amount_minor, a.kind
     FROM payment_allocations a
       JOIN payments p ON p.id = a.payment_id
-      JOIN invoices i ON i.id = a.invoice_id
-      JOIN customers c ON c.id = i.customer_id
-    WHERE a.portal_id = ${portalId} AND p.payment_date <= ${filter.upTo} AND i.issue_date <= ${filter.upTo} ${customerWhere}
-    ORDER BY a.invoice_id, p.payment_date, p.external_id`.execute(db);
+      JOIN customers c ON c.id = a.customer_id
+    WHERE a.portal_id = ${portalId} AND a.payment_date <= ${filter.upTo} ${customerWhere}
+    ORDER BY a.invoice_id, a.payment_date, p.external_id`.execute(db);
   const byInvoice = new Map<number, Settlement[]>();
   for (const s of settlements.rows) {
     const list = byInvoice.get(s.invoice_id) ?? [];
@@ -291,68 +304,108 @@ const SETTLEMENT_FIELD_SEP = '\u001c';
 
 export type CustomerFacts = { customerId: string; invoices: InvoiceFact[] };
 
+// Hand-rolled unpacking: indexOf and slice, no intermediate arrays, since this runs once per fact.
 const unpackSettlements = (packed: string | null): Map<string, Settlement[]> => {
   const byInvoice = new Map<string, Settlement[]>();
   if (!packed) return byInvoice;
-  for (const item of packed.split(SETTLEMENT_SEP)) {
-    const [invoiceId = '', id = '', date = '', amount = '0', kind = 'payment'] = item.split(SETTLEMENT_FIELD_SEP);
-    const settlement: Settlement = { id, date, amountMinor: Number(amount), kind: kind as SettlementKind };
+  let at = 0;
+  while (at <= packed.length) {
+    let end = packed.indexOf(SETTLEMENT_SEP, at);
+    if (end < 0) end = packed.length;
+    const f1 = packed.indexOf(SETTLEMENT_FIELD_SEP, at);
+    const f2 = packed.indexOf(SETTLEMENT_FIELD_SEP, f1 + 1);
+    const f3 = packed.indexOf(SETTLEMENT_FIELD_SEP, f2 + 1);
+    const invoiceId = packed.slice(at, f1);
+    const settlement: Settlement = {
+      id: '',
+      date: packed.slice(f1 + 1, f2),
+      amountMinor: Number(packed.slice(f2 + 1, f3)),
+      kind: packed.slice(f3 + 1, end) as SettlementKind,
+    };
     const list = byInvoice.get(invoiceId);
     if (list) list.push(settlement);
     else byInvoice.set(invoiceId, [settlement]);
+    at = end + 1;
   }
   return byInvoice;
 };
 
-const unpackInvoices = (customerId: string, packed: string, settlements: Map<string, Settlement[]>): InvoiceFact[] =>
-  packed.split(INVOICE_SEP).map((line) => {
-    const [key = '', id = '', currency = '', total = '0', issueDate = '', dueDate = '', voided = '', disputed = ''] = line.split(FIELD_SEP);
-    return {
-      id, number: null, customerId, currency, totalMinor: Number(total), issueDate, dueDate,
-      voidedDate: voided === '' ? null : voided, disputed: disputed === 't', salesRep: null, product: null, dealId: null, terms: null,
-      settlements: settlements.get(key) ?? [],
-    };
-  });
+const NO_SETTLEMENTS: readonly Settlement[] = Object.freeze([]);
+
+const unpackInvoices = (customerId: string, packed: string, settlements: Map<string, Settlement[]>): InvoiceFact[] => {
+  const invoices: InvoiceFact[] = [];
+  let at = 0;
+  while (at <= packed.length) {
+    let end = packed.indexOf(INVOICE_SEP, at);
+    if (end < 0) end = packed.length;
+    const f = [at - 1];
+    for (let i = 0; i < 7; i++) f.push(packed.indexOf(FIELD_SEP, (f[i] as number) + 1));
+    const field = (i: number): string => packed.slice((f[i] as number) + 1, i < 7 ? (f[i + 1] as number) : end);
+    const voided = field(6);
+    invoices.push({
+      id: field(1), number: null, customerId, currency: field(2), totalMinor: Number(field(3)), issueDate: field(4),
+      dueDate: field(5), voidedDate: voided === '' ? null : voided, disputed: field(7) === 't', salesRep: null,
+      product: null, dealId: null, terms: null, settlements: settlements.get(field(0)) ?? NO_SETTLEMENTS,
+    });
+    at = end + 1;
+  }
+  return invoices;
+};
 
 /**
  * Streams, customer by customer, the facts that metrics and risk read (no dimensions such as rep or
  * product), as of `upTo`. Each customer's invoices travel as one packed text row and its settlements as
  * another: the cost of a result set is mostly per row and per field, so two rows per customer instead of
  * one per invoice and one per settlement make a full recompute several times faster, on PGlite above all.
- * Invoices and settlements come in no particular order (the domain does not depend on it).
+ * Invoices and settlements come in no particular order (the domain does not depend on it), and settlement
+ * ids are left empty: metrics and risk never read them. Customers without an invoice issued by `upTo` are
+ * left out.
  */
 export async function* streamCustomerFacts(
   db: Executor, portalId: number, upTo: IsoDate, customersPerBatch = 5_000,
 ): AsyncGenerator<CustomerFacts[]> {
-  let after = 0;
-  for (;;) {
-    const range = await sql<{ last: number | null }>`
-      SELECT max(id) AS last FROM (SELECT id FROM customers WHERE portal_id = ${portalId} AND id > ${after}
-                                   ORDER BY id LIMIT ${customersPerBatch}) batch`.execute(db);
-    const last = range.rows[0]?.last ?? null;
-    if (last === null) return;
-    const invoices = await sql<{ customer_id: number; customer: string; packed: string }>`
-      SELECT c.id AS customer_id, c.external_id AS customer,
+  const fetchBatch = async (after: number): Promise<{ last: number | undefined; facts: CustomerFacts[] }> => {
+    const batch = await sql<{ id: number; external_id: string }>`
+      SELECT id, external_id FROM customers WHERE portal_id = ${portalId} AND id > ${after}
+      ORDER BY id LIMIT ${customersPerBatch}`.execute(db);
+    const last = batch.rows[batch.rows.length - 1]?.id;
+    if (last === undefined) return { last, facts: [] };
+    // Two queries, side by side where the store has several connections (PostgreSQL).
+    const [invoices, settlements] = await Promise.all([sql<{ customer_id: number; packed: string }>`
+      SELECT i.customer_id,
         string_agg(concat_ws(chr(31), i.id, i.external_id, i.currency, i.total_minor, i.issue_date,
                              i.due_date, coalesce(i.voided_date::text, ''), i.disputed), chr(30)) AS packed
-      FROM customers c
-      JOIN invoices i ON i.customer_id = c.id AND i.issue_date <= ${upTo}
-      WHERE c.portal_id = ${portalId} AND c.id > ${after} AND c.id <= ${last}
-      GROUP BY c.id, c.external_id
-      ORDER BY c.id`.execute(db);
-    const settlements = await sql<{ customer_id: number; packed: string }>`
-      SELECT i.customer_id,
-        string_agg(concat_ws(chr(28), i.id, p.external_id, p.payment_date, a.amount_minor, p.kind), chr(29)) AS packed
+      FROM invoices i
+      WHERE i.portal_id = ${portalId} AND i.customer_id > ${after} AND i.customer_id <= ${last} AND i.issue_date <= ${upTo}
+      GROUP BY i.customer_id`.execute(db), sql<{ customer_id: number; packed: string }>`
+      SELECT a.customer_id,
+        string_agg(concat_ws(chr(28), a.invoice_id, a.payment_date, a.amount_minor, a.kind), chr(29)) AS packed
       FROM payment_allocations a
-      JOIN payments p ON p.id = a.payment_id AND p.payment_date <= ${upTo}
-      JOIN invoices i ON i.id = a.invoice_id AND i.issue_date <= ${upTo}
-      WHERE a.portal_id = ${portalId} AND i.customer_id > ${after} AND i.customer_id <= ${last}
-      GROUP BY i.customer_id`.execute(db);
-    const settlementsOf = new Map(settlements.rows.map((row) => [row.customer_id, row.packed] as const));
-    yield invoices.rows.map((row) => ({
-      customerId: row.customer,
-      invoices: unpackInvoices(row.customer, row.packed, unpackSettlements(settlementsOf.get(row.customer_id) ?? null)),
-    }));
-    after = last;
+      WHERE a.portal_id = ${portalId} AND a.customer_id > ${after} AND a.customer_id <= ${last} AND a.payment_date <= ${upTo}
+      GROUP BY a.customer_id`.execute(db)]);
+    const packedInvoices = new Map(invoices.rows.map((row) => [row.customer_id, row.packed] as const));
+    const packedSettlements = new Map(settlements.rows.map((row) => [row.customer_id, row.packed] as const));
+    const facts: CustomerFacts[] = [];
+    for (const customer of batch.rows) {
+      const packed = packedInvoices.get(customer.id);
+      if (packed === undefined) continue; // no invoice issued by upTo
+      facts.push({
+        customerId: customer.external_id,
+        invoices: unpackInvoices(customer.external_id, packed, unpackSettlements(packedSettlements.get(customer.id) ?? null)),
+      });
+    }
+    return { last, facts };
+  };
+  // The next batch is read while the caller works on this one (on PostgreSQL the two overlap).
+  let pending = fetchBatch(0);
+  try {
+    for (;;) {
+      const { last, facts } = await pending;
+      if (last === undefined) return;
+      pending = fetchBatch(last);
+      yield facts;
+    }
+  } finally {
+    pending.catch(() => undefined);
   }
 }

@@ -55,7 +55,15 @@ export type PaymentsTable = {
   updated_at: Timestamp;
 };
 
-export type PaymentAllocationsTable = { portal_id: number; payment_id: number; invoice_id: number; amount_minor: number };
+export type PaymentAllocationsTable = {
+  portal_id: number;
+  payment_id: number;
+  invoice_id: number;
+  customer_id: number;
+  payment_date: string;
+  kind: 'payment' | 'credit_note' | 'write_off';
+  amount_minor: number;
+};
 
 export type PoliciesTable = { portal_id: number; policy: unknown; updated_at: Timestamp };
 

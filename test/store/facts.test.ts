@@ -70,6 +70,22 @@ describeEachStore('store facts', (backend) => {
     expect(one.invoices.map((i) => i.id)).toEqual(['I3', 'I4']);
   });
 
+  it('keeps settlements with their invoice when it moves customer, and with their payment when it is redated', async () => {
+    await upsertInvoices(store.db, 1, 'csv', [invoice('I2', 'C2', { totalMinor: 5_000 })]);
+    const moved = await loadFacts(store.db, 1, { upTo: '2024-12-31', customerId: 'C2' });
+    expect(moved.invoices.find((i) => i.id === 'I2')?.settlements.map((x) => [x.id, x.date])).toEqual([['P2', '2024-03-01']]);
+    expect((await loadFacts(store.db, 1, { upTo: '2024-12-31', customerId: 'C1' })).invoices.map((i) => i.id)).toEqual(['I1']);
+    expect(await upsertPayments(store.db, 1, 'csv', [{ ...payment('P2', 'I2', '2024-03-05', 6_000), kind: 'credit_note' }]))
+      .toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    const redated = await loadFacts(store.db, 1, { upTo: '2024-03-04', customerId: 'C2' });
+    expect(redated.invoices.find((i) => i.id === 'I2')?.settlements).toEqual([]);
+    const later = await loadFacts(store.db, 1, { upTo: '2024-03-05', customerId: 'C2' });
+    expect(later.invoices.find((i) => i.id === 'I2')?.settlements).toEqual([{ id: 'P2', date: '2024-03-05', amountMinor: 6_000, kind: 'credit_note' }]);
+    // Back as it was, for the tests below.
+    await upsertInvoices(store.db, 1, 'csv', [invoice('I2', 'C1', { totalMinor: 5_000 })]);
+    await upsertPayments(store.db, 1, 'csv', [payment('P2', 'I2', '2024-03-01', 6_000)]);
+  });
+
   it('keeps portals apart: the same external ids in another portal are other rows', async () => {
     await upsertCustomers(store.db, 2, 'csv', [customer('C1', 'Other portal')]);
     await upsertInvoices(store.db, 2, 'csv', [invoice('I1', 'C1', { totalMinor: 1 })]);

@@ -63,14 +63,21 @@ CREATE TABLE payments (
   UNIQUE (portal_id, source, external_id)
 );
 
+-- One row per (payment, invoice): a complete settlement fact. The payment's date and kind and the invoice's
+-- customer are copied here (and kept in step by the upserts) so that metrics read settlements per customer
+-- without joining payments and invoices.
 CREATE TABLE payment_allocations (
   portal_id     bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
   payment_id    bigint NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
   invoice_id    bigint NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+  customer_id   bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  payment_date  date NOT NULL,
+  kind          text NOT NULL CHECK (kind IN ('payment', 'credit_note', 'write_off')),
   amount_minor  bigint NOT NULL CHECK (amount_minor > 0),
   PRIMARY KEY (payment_id, invoice_id)
 );
 CREATE INDEX payment_allocations_by_invoice ON payment_allocations (invoice_id);
+CREATE INDEX payment_allocations_by_customer ON payment_allocations (portal_id, customer_id);
 
 CREATE TABLE policies (
   portal_id   bigint PRIMARY KEY REFERENCES portals (portal_id) ON DELETE CASCADE,
