@@ -104,11 +104,10 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     const options = csvOptions(flags);
     const text = readFile(io, file);
     const result = await withStore(portalOf(), (store, portalId) => {
-      const bar = progressBar(io, `importing ${kind}`, 0);
-      let progress = bar;
+      let bar: ((done: number) => void) | null = null;
       const onProgress = (done: number, total: number): void => {
-        if (progress === bar) progress = progressBar(io, `importing ${kind}`, total);
-        progress(done);
+        bar ??= progressBar(io, `importing ${kind}`, total);
+        bar(done);
       };
       const importOptions = { ...options, skipInvalid: flags.skipInvalid ?? false, onProgress };
       return kind === 'invoices' ? importInvoicesCsv(store.db, portalId, text, importOptions) : importPaymentsCsv(store.db, portalId, text, importOptions);

@@ -338,14 +338,19 @@ const unpackInvoices = (customerId: string, packed: string, settlements: Map<str
   while (at <= packed.length) {
     let end = packed.indexOf(INVOICE_SEP, at);
     if (end < 0) end = packed.length;
-    const f = [at - 1];
-    for (let i = 0; i < 7; i++) f.push(packed.indexOf(FIELD_SEP, (f[i] as number) + 1));
-    const field = (i: number): string => packed.slice((f[i] as number) + 1, i < 7 ? (f[i + 1] as number) : end);
-    const voided = field(6);
+    const f1 = packed.indexOf(FIELD_SEP, at);
+    const f2 = packed.indexOf(FIELD_SEP, f1 + 1);
+    const f3 = packed.indexOf(FIELD_SEP, f2 + 1);
+    const f4 = packed.indexOf(FIELD_SEP, f3 + 1);
+    const f5 = packed.indexOf(FIELD_SEP, f4 + 1);
+    const f6 = packed.indexOf(FIELD_SEP, f5 + 1);
+    const f7 = packed.indexOf(FIELD_SEP, f6 + 1);
     invoices.push({
-      id: field(1), number: null, customerId, currency: field(2), totalMinor: Number(field(3)), issueDate: field(4),
-      dueDate: field(5), voidedDate: voided === '' ? null : voided, disputed: field(7) === 't', salesRep: null,
-      product: null, dealId: null, terms: null, settlements: settlements.get(field(0)) ?? NO_SETTLEMENTS,
+      id: packed.slice(f1 + 1, f2), number: null, customerId, currency: packed.slice(f2 + 1, f3),
+      totalMinor: Number(packed.slice(f3 + 1, f4)), issueDate: packed.slice(f4 + 1, f5), dueDate: packed.slice(f5 + 1, f6),
+      voidedDate: f7 === f6 + 1 ? null : packed.slice(f6 + 1, f7), disputed: packed.charCodeAt(f7 + 1) === 116 /* t */,
+      salesRep: null, product: null, dealId: null, terms: null,
+      settlements: settlements.get(packed.slice(at, f1)) ?? NO_SETTLEMENTS,
     });
     at = end + 1;
   }

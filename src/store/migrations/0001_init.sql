@@ -65,12 +65,13 @@ CREATE TABLE payments (
 
 -- One row per (payment, invoice): a complete settlement fact. The payment's date and kind and the invoice's
 -- customer are copied here (and kept in step by the upserts) so that metrics read settlements per customer
--- without joining payments and invoices.
+-- without joining payments and invoices. Only payment and invoice are foreign keys: the portal and the
+-- customer come with them (and go with them on delete), and two fewer checks per row keep bulk loads fast.
 CREATE TABLE payment_allocations (
-  portal_id     bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
+  portal_id     bigint NOT NULL,
   payment_id    bigint NOT NULL REFERENCES payments (id) ON DELETE CASCADE,
   invoice_id    bigint NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
-  customer_id   bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  customer_id   bigint NOT NULL,
   payment_date  date NOT NULL,
   kind          text NOT NULL CHECK (kind IN ('payment', 'credit_note', 'write_off')),
   amount_minor  bigint NOT NULL CHECK (amount_minor > 0),
