@@ -4,7 +4,7 @@ import { portfolioToCsv } from '../demo/demo-csv';
 import { generatePortfolio } from '../demo/generate';
 import type { CustomerFact, InvoiceFact } from '../domain/types';
 import type { Db } from '../store/database';
-import { countFacts, ensurePortal, upsertCustomers, upsertInvoices, upsertPayments, type PaymentRecord } from '../store/facts';
+import { countFacts, ensurePortal, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments } from '../store/facts';
 
 export const DEMO_SOURCE = 'csv';
 
@@ -12,13 +12,6 @@ export type DemoOptions = { customers: number; invoices: number; seed: number; e
 export const DEFAULT_DEMO = { customers: 200, invoices: 5_000, seed: 42 } as const;
 
 const BATCH_INVOICES = 20_000;
-
-/** Settlements of invoices as payment records (one allocation each). */
-export const settlementsAsPayments = (invoices: readonly InvoiceFact[]): PaymentRecord[] =>
-  invoices.flatMap((invoice) => invoice.settlements.map((s) => ({
-    id: s.id, kind: s.kind, date: s.date, currency: invoice.currency, amountMinor: s.amountMinor,
-    allocations: [{ invoiceId: invoice.id, amountMinor: s.amountMinor }],
-  })));
 
 /**
  * Writes the generated portfolio into the store in batches inside one transaction, streaming customer by

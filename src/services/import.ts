@@ -3,7 +3,7 @@ import {
 } from '../import/csv-parse';
 import type { Db } from '../store/database';
 import {
-  ensurePortal, invoiceCurrencies, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
+  ensurePortal, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
   type PaymentRecord, type UpsertCounts,
 } from '../store/facts';
 
@@ -62,10 +62,7 @@ const inChunks = async <T>(items: readonly T[], each: (part: T[]) => Promise<Ups
 export const importInvoicesCsv = async (db: Db, portalId: number, text: string, options: ImportOptions = {}): Promise<ImportResult> => {
   const parsed = parseInvoicesCsv(text, options);
   checkParsed(parsed, options.skipInvalid ?? false);
-  const payments: PaymentRecord[] = parsed.invoices.flatMap((invoice) => invoice.settlements.map((s) => ({
-    id: s.id, kind: s.kind, date: s.date, currency: invoice.currency, amountMinor: s.amountMinor,
-    allocations: [{ invoiceId: invoice.id, amountMinor: s.amountMinor }],
-  })));
+  const payments = settlementsAsPayments(parsed.invoices);
   const total = parsed.invoices.length + payments.length;
   const progress = (n: number): void => options.onProgress?.(n, total);
   const counts = await db.transaction().execute(async (trx) => {

@@ -59,7 +59,8 @@ export const openDatabase = async (options: DatabaseOptions): Promise<OpenDataba
     connectionString: options.url,
     max: options.poolSize ?? 10,
     types,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    // Dates travel as ISO text whatever the server's default DateStyle.
+    options: `-c DateStyle=ISO${options.schema ? ` -c search_path=${options.schema}` : ''}`,
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', close: () => db.destroy() };

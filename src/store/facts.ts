@@ -133,6 +133,13 @@ export type PaymentRecord = {
   allocations: readonly { invoiceId: string; amountMinor: number }[];
 };
 
+/** The settlements carried by invoices as payment records, one allocation each. */
+export const settlementsAsPayments = (invoices: readonly InvoiceFact[]): PaymentRecord[] =>
+  invoices.flatMap((invoice) => invoice.settlements.map((s) => ({
+    id: s.id, kind: s.kind, date: s.date, currency: invoice.currency, amountMinor: s.amountMinor,
+    allocations: [{ invoiceId: invoice.id, amountMinor: s.amountMinor }],
+  })));
+
 /**
  * Upserts payments and replaces each payment's allocations with the given ones. Invoices must exist.
  * Counts are of payments; a payment whose allocations alone changed counts as updated.
@@ -304,9 +311,49 @@ const SETTLEMENT_FIELD_SEP = '\u001c';
 
 export type CustomerFacts = { customerId: string; invoices: InvoiceFact[] };
 
-// Hand-rolled unpacking: indexOf and slice, no intermediate arrays, since this runs once per fact.
-const unpackSettlements = (packed: string | null): Map<string, Settlement[]> => {
-  const byInvoice = new Map<string, Settlement[]>();
+// Hand-rolled unpacking, run once per fact: indexOf instead of split, integers read from character codes,
+// and dates, currencies and kinds interned (a portfolio has a few thousand distinct dates, not millions), so
+// that little besides the facts themselves is allocated.
+type Interned = { dates: Map<number, string>; words: Map<number, string> };
+
+/** Integer written in packed[from, to), read without allocating. */
+const intAt = (packed: string, from: number, to: number): number => {
+  let negative = false;
+  let i = from;
+  if (packed.charCodeAt(i) === 45 /* - */) {
+    negative = true;
+    i += 1;
+  }
+  let n = 0;
+  for (; i < to; i++) n = n * 10 + (packed.charCodeAt(i) - 48);
+  return negative ? -n : n;
+};
+
+/** An ISO date at packed[from, from + 10), the same string object for the same day. */
+const dateAt = (packed: string, from: number, interned: Interned): string => {
+  const key = intAt(packed, from, from + 4) * 10_000 + intAt(packed, from + 5, from + 7) * 100 + intAt(packed, from + 8, from + 10);
+  let date = interned.dates.get(key);
+  if (date === undefined) {
+    date = packed.slice(from, from + 10);
+    interned.dates.set(key, date);
+  }
+  return date;
+};
+
+/** Short text (currency code, settlement kind) at packed[from, to), interned by its characters. */
+const wordAt = (packed: string, from: number, to: number, interned: Interned): string => {
+  let key = to - from;
+  for (let i = from; i < to; i++) key = key * 31 + packed.charCodeAt(i);
+  let word = interned.words.get(key);
+  if (word === undefined || word.length !== to - from || !packed.startsWith(word, from)) {
+    word = packed.slice(from, to);
+    interned.words.set(key, word);
+  }
+  return word;
+};
+
+const unpackSettlements = (packed: string | null, interned: Interned): Map<number, Settlement[]> => {
+  const byInvoice = new Map<number, Settlement[]>();
   if (!packed) return byInvoice;
   let at = 0;
   while (at <= packed.length) {
@@ -315,12 +362,12 @@ const unpackSettlements = (packed: string | null): Map<string, Settlement[]> => 
     const f1 = packed.indexOf(SETTLEMENT_FIELD_SEP, at);
     const f2 = packed.indexOf(SETTLEMENT_FIELD_SEP, f1 + 1);
     const f3 = packed.indexOf(SETTLEMENT_FIELD_SEP, f2 + 1);
-    const invoiceId = packed.slice(at, f1);
+    const invoiceId = intAt(packed, at, f1);
     const settlement: Settlement = {
       id: '',
-      date: packed.slice(f1 + 1, f2),
-      amountMinor: Number(packed.slice(f2 + 1, f3)),
-      kind: packed.slice(f3 + 1, end) as SettlementKind,
+      date: dateAt(packed, f1 + 1, interned),
+      amountMinor: intAt(packed, f2 + 1, f3),
+      kind: wordAt(packed, f3 + 1, end, interned) as SettlementKind,
     };
     const list = byInvoice.get(invoiceId);
     if (list) list.push(settlement);
@@ -332,7 +379,9 @@ const unpackSettlements = (packed: string | null): Map<string, Settlement[]> => 
 
 const NO_SETTLEMENTS: readonly Settlement[] = Object.freeze([]);
 
-const unpackInvoices = (customerId: string, packed: string, settlements: Map<string, Settlement[]>): InvoiceFact[] => {
+const unpackInvoices = (
+  customerId: string, packed: string, settlements: Map<number, Settlement[]>, interned: Interned,
+): InvoiceFact[] => {
   const invoices: InvoiceFact[] = [];
   let at = 0;
   while (at <= packed.length) {
@@ -346,11 +395,11 @@ const unpackInvoices = (customerId: string, packed: string, settlements: Map<str
     const f6 = packed.indexOf(FIELD_SEP, f5 + 1);
     const f7 = packed.indexOf(FIELD_SEP, f6 + 1);
     invoices.push({
-      id: packed.slice(f1 + 1, f2), number: null, customerId, currency: packed.slice(f2 + 1, f3),
-      totalMinor: Number(packed.slice(f3 + 1, f4)), issueDate: packed.slice(f4 + 1, f5), dueDate: packed.slice(f5 + 1, f6),
-      voidedDate: f7 === f6 + 1 ? null : packed.slice(f6 + 1, f7), disputed: packed.charCodeAt(f7 + 1) === 116 /* t */,
+      id: packed.slice(f1 + 1, f2), number: null, customerId, currency: wordAt(packed, f2 + 1, f3, interned),
+      totalMinor: intAt(packed, f3 + 1, f4), issueDate: dateAt(packed, f4 + 1, interned), dueDate: dateAt(packed, f5 + 1, interned),
+      voidedDate: f7 === f6 + 1 ? null : dateAt(packed, f6 + 1, interned), disputed: packed.charCodeAt(f7 + 1) === 116 /* t */,
       salesRep: null, product: null, dealId: null, terms: null,
-      settlements: settlements.get(packed.slice(at, f1)) ?? NO_SETTLEMENTS,
+      settlements: settlements.get(intAt(packed, at, f1)) ?? NO_SETTLEMENTS,
     });
     at = end + 1;
   }
@@ -391,12 +440,13 @@ export async function* streamCustomerFacts(
     const packedInvoices = new Map(invoices.rows.map((row) => [row.customer_id, row.packed] as const));
     const packedSettlements = new Map(settlements.rows.map((row) => [row.customer_id, row.packed] as const));
     const facts: CustomerFacts[] = [];
+    const interned: Interned = { dates: new Map(), words: new Map() };
     for (const customer of batch.rows) {
       const packed = packedInvoices.get(customer.id);
       if (packed === undefined) continue; // no invoice issued by upTo
       facts.push({
         customerId: customer.external_id,
-        invoices: unpackInvoices(customer.external_id, packed, unpackSettlements(packedSettlements.get(customer.id) ?? null)),
+        invoices: unpackInvoices(customer.external_id, packed, unpackSettlements(packedSettlements.get(customer.id) ?? null, interned), interned),
       });
     }
     return { last, facts };

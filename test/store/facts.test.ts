@@ -24,6 +24,13 @@ describeEachStore('store facts', (backend) => {
   });
   afterAll(async () => store.close());
 
+  it('hands dates over as ISO text', async () => {
+    const result = await sql<{ day: string }>`SELECT ${'2024-02-29'}::date AS day`.execute(store.db);
+    expect(result.rows).toEqual([{ day: '2024-02-29' }]);
+    const style = await sql<{ DateStyle: string }>`SHOW DateStyle`.execute(store.db);
+    expect(Object.values(style.rows[0] ?? {})[0]).toMatch(/^ISO/);
+  });
+
   it('records every migration once and applies nothing on a second run', async () => {
     const versions = (await store.db.selectFrom('schema_migrations').select('version').orderBy('version').execute()).map((r) => r.version);
     expect(versions).toEqual(listMigrations().map((m) => m.version));
