@@ -209,26 +209,19 @@ type InvoiceRow = {
   product: string | null; deal_id: string | null; terms: string | null;
 };
 type SettlementRow = { invoice_id: number; external_id: string; payment_date: string; amount_minor: number; kind: SettlementKind };
-// Settlements of invoices issued after upTo are dropped when attached (no such invoice is loaded).
 
 export type FactsFilter = {
   /** Facts dated after this day are not loaded (they are invisible to a report as of it). */
   upTo: IsoDate;
   /** Only this customer (external id). */
   customerId?: string;
-  /** Internal customer id range (exclusive lower, inclusive upper bound), for streaming. */
-  customerRange?: { after: number; upTo: number };
 };
 
 export type Facts = { invoices: InvoiceFact[]; customers: CustomerFact[] };
 
 /** Invoices issued on or before `upTo`, each with its settlements dated on or before `upTo`. */
 export const loadFacts = async (db: Executor, portalId: number, filter: FactsFilter): Promise<Facts> => {
-  const customerWhere = filter.customerId !== undefined
-    ? sql`AND c.external_id = ${filter.customerId}`
-    : filter.customerRange
-      ? sql`AND c.id > ${filter.customerRange.after} AND c.id <= ${filter.customerRange.upTo}`
-      : sql``;
+  const customerWhere = filter.customerId !== undefined ? sql`AND c.external_id = ${filter.customerId}` : sql``;
   const customers = await sql<CustomerFact & { internal_id: number }>`
     SELECT c.id AS internal_id, c.external_id AS id, c.name, c.domain, c.industry, c.country
     FROM customers c WHERE c.portal_id = ${portalId} ${customerWhere} ORDER BY c.id`.execute(db);
@@ -245,6 +238,7 @@ export const loadFacts = async (db: Executor, portalId: number, filter: FactsFil
       JOIN customers c ON c.id = a.customer_id
     WHERE a.portal_id = ${portalId} AND a.payment_date <= ${filter.upTo} ${customerWhere}
     ORDER BY a.invoice_id, a.payment_date, p.external_id`.execute(db);
+  // Settlements of invoices issued after upTo find no invoice here and are dropped.
   const byInvoice = new Map<number, Settlement[]>();
   for (const s of settlements.rows) {
     const list = byInvoice.get(s.invoice_id) ?? [];
@@ -261,24 +255,6 @@ export const loadFacts = async (db: Executor, portalId: number, filter: FactsFil
     })),
   };
 };
-
-/**
- * Streams facts in batches of whole customers (keyset over the internal customer id), so a portfolio of
- * any size is recomputed in bounded memory.
- */
-export async function* streamFacts(
-  db: Executor, portalId: number, upTo: IsoDate, customersPerBatch = 2_000,
-): AsyncGenerator<Facts> {
-  let after = 0;
-  for (;;) {
-    const ids = await db.selectFrom('customers').select('id').where('portal_id', '=', portalId).where('id', '>', after)
-      .orderBy('id').limit(customersPerBatch).execute();
-    const last = ids[ids.length - 1];
-    if (!last) return;
-    yield await loadFacts(db, portalId, { upTo, customerRange: { after, upTo: last.id } });
-    after = last.id;
-  }
-}
 
 export const countFacts = async (db: Executor, portalId: number): Promise<{ customers: number; invoices: number; payments: number }> => {
   const result = await sql<{ customers: number; invoices: number; payments: number }>`

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import type { CustomerFact } from '../../src/domain/types';
 import { listMigrations } from '../../src/store/database';
-import { ensurePortal, loadFacts, streamFacts, upsertCustomers, upsertInvoices, upsertPayments, type InvoiceRecord, type PaymentRecord } from '../../src/store/facts';
+import { ensurePortal, loadFacts, upsertCustomers, upsertInvoices, upsertPayments, type InvoiceRecord, type PaymentRecord } from '../../src/store/facts';
 import type { Store } from '../../src/store/store';
 import { describeEachStore, openTestStore } from '../helpers/stores';
 
@@ -101,13 +101,6 @@ describeEachStore('store facts', (backend) => {
     expect(portal2.invoices.map((i) => [i.id, i.totalMinor])).toEqual([['I1', 1]]);
     const portal1 = await loadFacts(store.db, 1, { upTo: '2024-12-31' });
     expect(portal1.invoices.find((i) => i.id === 'I1')?.totalMinor).toBe(10_000);
-  });
-
-  it('streams whole customers in batches covering every invoice once', async () => {
-    const batches = [];
-    for await (const batch of streamFacts(store.db, 1, '2024-12-31', 1)) batches.push(batch);
-    expect(batches.map((b) => b.customers.map((c) => c.id))).toEqual([['C1'], ['C2']]);
-    expect(batches.flatMap((b) => b.invoices.map((i) => i.id)).sort()).toEqual(['I1', 'I2', 'I3', 'I4']);
   });
 
   it('enforces the schema: unique keys per portal and source, positive amounts, currency codes', async () => {
