@@ -134,15 +134,16 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     .addOption(new Option('--by <dimension>', 'group by').choices(GROUP_DIMENSIONS).default('customer'))
     .option('--dso-months <n>', 'months in the DSO window (default 3)', positiveInt('--dso-months', 36))
     .option('--aging <days>', 'aging bucket limits, e.g. 30,60,90', agingList)
+    .addOption(new Option('--age-by <basis>', 'age open invoices by days past due or by days since issue').choices(['due', 'issue']))
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .option('--invoices <file>', 'report on this invoices CSV (a throw-away store) instead of the stored facts')
     .option('--payments <file>', 'with --invoices: a payments CSV to load too')
     .option('--payments-map <pairs>', 'with --payments: the payments file\'s column map (default --map)')
-    .action(async (flags: MappingFlags & { paymentsMap?: string; asOf?: string; by: GroupDimension; dsoMonths?: number; aging?: number[]; format: 'table' | 'json' | 'csv'; invoices?: string; payments?: string }) => {
+    .action(async (flags: MappingFlags & { paymentsMap?: string; asOf?: string; by: GroupDimension; dsoMonths?: number; aging?: number[]; ageBy?: 'due' | 'issue'; format: 'table' | 'json' | 'csv'; invoices?: string; payments?: string }) => {
       if (flags.payments && !flags.invoices) throw new UsageError('--payments goes with --invoices');
       if (flags.paymentsMap && !flags.payments) throw new UsageError('--payments-map goes with --payments');
       const asOf = flags.asOf ?? today();
-      const reportOptions = { asOf, by: flags.by, ...(flags.dsoMonths ? { dsoMonths: flags.dsoMonths } : {}), ...(flags.aging ? { aging: flags.aging } : {}) };
+      const reportOptions = { asOf, by: flags.by, ...(flags.dsoMonths ? { dsoMonths: flags.dsoMonths } : {}), ...(flags.aging ? { aging: flags.aging } : {}), ...(flags.ageBy ? { agingBasis: flags.ageBy } : {}) };
       let reports;
       if (flags.invoices) {
         const options = csvOptions(flags);

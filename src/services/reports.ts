@@ -10,13 +10,17 @@ import { loadPolicy } from '../store/policies';
 // Reads facts from the store and hands them to the pure domain: the only glue between the two.
 
 export const portfolioReports = async (
-  db: Executor, portalId: number, options: { asOf: IsoDate; by: GroupDimension; dsoMonths?: number; aging?: number[] },
+  db: Executor, portalId: number,
+  options: { asOf: IsoDate; by: GroupDimension; dsoMonths?: number; aging?: number[]; agingBasis?: 'due' | 'issue' },
 ): Promise<Report[]> => {
   const [facts, stored] = await Promise.all([loadFacts(db, portalId, { upTo: options.asOf }), loadPolicy(db, portalId)]);
   const policy = {
     ...stored,
     ...(options.dsoMonths !== undefined ? { dsoMonths: options.dsoMonths } : {}),
-    ...(options.aging !== undefined ? { aging: { ...stored.aging, boundaries: options.aging } } : {}),
+    aging: {
+      boundaries: options.aging ?? stored.aging.boundaries,
+      basis: options.agingBasis ?? stored.aging.basis,
+    },
   };
   return buildReports({ invoices: facts.invoices, customers: facts.customers, asOf: options.asOf, policy, by: options.by });
 };

@@ -98,6 +98,19 @@ describe('arbridge CLI', () => {
     expect(rows[2]?.[7]).toContain('row 4, disputed: "maybe"');
   });
 
+  it('ages by days since issue with custom limits when asked', async () => {
+    const run = await runCli(['report', '--as-of', '2024-06-30', '--format', 'json', '--age-by', 'issue', '--aging', '45'], { cwd });
+    expect(run.code).toBe(0);
+    const reports = run.stdout.trim().split('\n').map((line) => ReportSchema.parse(JSON.parse(line)));
+    expect(reports.map((r) => r.currency)).toEqual(['EUR', 'USD']);
+    const report = reports[1]!;
+    // Open on 2024-06-30: 1008 and 1007 (6 and 27 days since issue), 1006 (41), 1005 (55), 1003 (89), 1002 (104).
+    expect(report.portfolio.aging).toEqual([
+      { bucket: '0-45', amount: '1504.35', count: 3 },
+      { bucket: '46+', amount: '2530.50', count: 3 },
+    ]);
+  });
+
   it('prints csv and table formats', async () => {
     const csv = await runCli(['report', '--as-of', '2024-06-30', '--format', 'csv', '--by', 'rep'], { cwd });
     expect(csv.code).toBe(0);
