@@ -6,7 +6,7 @@ import { formatReportsCsv, formatReportsTable } from '../domain/report-format';
 import { GROUP_DIMENSIONS, type GroupDimension } from '../domain/types';
 import { loadConfig, type Config } from '../config';
 import { CsvOptionError, checkImportOptions, parseColumnMap } from '../import/csv-parse';
-import { loadDemo, writeDemoCsv } from '../services/demo';
+import { loadDemo, removeDemo, writeDemoCsv } from '../services/demo';
 import { ImportRejected, importInvoicesCsv, importPaymentsCsv, type ImportOptions, type ImportResult } from '../services/import';
 import { portfolioReports } from '../services/reports';
 import { openStore, storeOptionsFrom, type Store } from '../store/store';
@@ -185,7 +185,14 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     .option('--seed <n>', 'random seed', positiveInt('--seed', 2 ** 31), 42)
     .option('--as-of <date>', 'last day of the generated history (default today)', asOfDate)
     .option('--out <dir>', 'write invoices.csv and payments.csv here instead of loading the store')
-    .action(async (flags: { customers: number; invoices: number; seed: number; asOf?: string; out?: string }) => {
+    .option('--remove', 'delete the demo portfolio from the store (imported data stays)')
+    .action(async (flags: { customers: number; invoices: number; seed: number; asOf?: string; out?: string; remove?: boolean }) => {
+      if (flags.remove) {
+        if (flags.out) throw new UsageError('--remove and --out do not go together');
+        const removed = await withStore(portalOf(), (store, portalId) => removeDemo(store.db, portalId));
+        io.stdout.write(`removed ${removed.customers} demo customers, ${removed.invoices} invoices and ${removed.payments} payments\n`);
+        return;
+      }
       const options = { customers: flags.customers, invoices: flags.invoices, seed: flags.seed, endDate: flags.asOf ?? today() };
       if (flags.out) {
         const written = writeDemoCsv(path.resolve(io.cwd, flags.out), options);

@@ -6,7 +6,8 @@ import type { CustomerFact, InvoiceFact } from '../domain/types';
 import type { Db } from '../store/database';
 import { countFacts, ensurePortal, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments } from '../store/facts';
 
-export const DEMO_SOURCE = 'csv';
+/** Demo rows live under their own source, so they never collide with a user's imports and can be removed. */
+export const DEMO_SOURCE = 'demo';
 
 export type DemoOptions = { customers: number; invoices: number; seed: number; endDate: string };
 export const DEFAULT_DEMO = { customers: 200, invoices: 5_000, seed: 42 } as const;
@@ -47,12 +48,28 @@ export const loadDemo = async (
     return totals;
   });
 
-/** Loads the default demo portfolio when the portal has no customers yet; returns what it loaded, or null. */
+/**
+ * Loads the default demo portfolio on a first run: when the portal does not exist yet. A portal that was
+ * used (an import) or whose demo was removed is never seeded again.
+ */
 export const seedDemoIfEmpty = async (db: Db, portalId: number, endDate: string) => {
+  const portal = await db.selectFrom('portals').select('portal_id').where('portal_id', '=', portalId).executeTakeFirst();
+  if (portal) return null;
   const existing = await countFacts(db, portalId);
   if (existing.customers > 0) return null;
   return loadDemo(db, portalId, { ...DEFAULT_DEMO, endDate });
 };
+
+/** Deletes the portal's demo customers, invoices and payments (and so their allocations); keeps the rest. */
+export const removeDemo = async (db: Db, portalId: number): Promise<{ customers: number; invoices: number; payments: number }> =>
+  db.transaction().execute(async (trx) => {
+    const payments = await trx.deleteFrom('payments').where('portal_id', '=', portalId).where('source', '=', DEMO_SOURCE).executeTakeFirst();
+    const invoices = await trx.deleteFrom('invoices').where('portal_id', '=', portalId).where('source', '=', DEMO_SOURCE).executeTakeFirst();
+    const customers = await trx.deleteFrom('customers').where('portal_id', '=', portalId).where('source', '=', DEMO_SOURCE).executeTakeFirst();
+    return {
+      customers: Number(customers.numDeletedRows), invoices: Number(invoices.numDeletedRows), payments: Number(payments.numDeletedRows),
+    };
+  });
 
 /** Writes the demo portfolio as `invoices.csv` and `payments.csv` in the importer's formats. */
 export const writeDemoCsv = (dir: string, options: DemoOptions) => {

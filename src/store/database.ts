@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock';
 import { pglitePool } from './pglite-pool';
 import type { Database } from './schema';
 
@@ -29,12 +30,21 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export const openDatabase = async (options: DatabaseOptions): Promise<OpenDatabase> => {
   if (options.kind === 'pglite') {
-    if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
-    const pglite = await PGlite.create(options.dataDir ?? undefined, {
-      parsers: { [INT8]: toNumber, [NUMERIC]: toNumber, [DATE]: keepText },
-    });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
-    return { db, kind: 'pglite', close: () => db.destroy() };
+    let unlock = (): void => undefined;
+    if (options.dataDir) {
+      fs.mkdirSync(options.dataDir, { recursive: true });
+      unlock = lockDataDir(options.dataDir);
+    }
+    try {
+      const pglite = await PGlite.create(options.dataDir ?? undefined, {
+        parsers: { [INT8]: toNumber, [NUMERIC]: toNumber, [DATE]: keepText },
+      });
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
+      return { db, kind: 'pglite', close: async () => { try { await db.destroy(); } finally { unlock(); } } };
+    } catch (error) {
+      unlock();
+      throw error;
+    }
   }
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new Error(`Invalid schema name "${options.schema}"`);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
 import { ReportSchema } from '../../src/domain/report';
 import { startService, type Running } from '../../src/http/main';
-import { tempDir } from '../helpers/cli';
+import { runCli, tempDir } from '../helpers/cli';
 
 describe('the service (npm start)', () => {
   const dir = tempDir();
@@ -40,6 +40,20 @@ describe('the service (npm start)', () => {
     const second = await start({});
     const again = (await (await fetch(`${second.url}/api/v1/portfolio?asOf=2026-01-31`)).json()) as { reports: unknown[] };
     expect(again.reports.map((r) => ReportSchema.parse(r))).toEqual(reports);
+    await second.stop();
+    running.pop();
+
+    // The user's own data lives beside the demo without touching it, and the demo can be removed for good.
+    const env = { ARBRIDGE_DATA_DIR: path.join(dir, 'data') };
+    fs.writeFileSync(path.join(dir, 'mine.csv'), 'invoice_id,customer_id,issue_date,due_date,amount,currency\nINV-000001,ACME,2026-01-02,2026-02-01,5000.00,USD\n');
+    const imported = await runCli(['import', 'invoices', path.join(dir, 'mine.csv')], { cwd: dir, env });
+    expect(imported.stdout).toContain('invoices: 1 new, 0 updated, 0 unchanged');
+    const removed = await runCli(['demo', '--remove'], { cwd: dir, env });
+    expect(removed.stdout).toMatch(/^removed 200 demo customers, 5000 invoices and \d+ payments\n$/);
+    const third = await start({});
+    const mine = (await (await fetch(`${third.url}/api/v1/portfolio?asOf=2026-01-31`)).json()) as { reports: unknown[] };
+    const left = mine.reports.map((r) => ReportSchema.parse(r));
+    expect(left.map((r) => [r.currency, r.portfolio.invoice_count, r.portfolio.outstanding])).toEqual([['USD', 1, '5000.00']]);
   });
 
   it('refuses to start with a bad setting, naming it', () => {
