@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { today } from '../clock';
 import { isIsoDate } from '../domain/calendar';
 import { formatReportsCsv, formatReportsTable } from '../domain/report-format';
 import { GROUP_DIMENSIONS, type GroupDimension } from '../domain/types';
@@ -13,7 +14,6 @@ import { openStore, storeOptionsFrom, type Store } from '../store/store';
 import { EXIT, InputError, UsageError, processIo, type Io } from './io';
 import { progressBar } from './progress';
 
-const today = (): string => new Date().toISOString().slice(0, 10);
 
 type MappingFlags = { map?: string; dateFormat?: string; currency?: string };
 

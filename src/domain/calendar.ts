@@ -10,7 +10,8 @@ export const isIsoDate = (text: string): boolean => {
   const m = ISO_DATE.exec(text);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
+  // There is no year 0 in the calendar (nor in PostgreSQL): 1 BC is followed by AD 1.
+  return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 };
 
 export const toDayNumber = (date: IsoDate): number => Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY;

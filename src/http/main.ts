@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
+import { today } from '../clock';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { seedDemoIfEmpty } from '../services/demo';
 import { openStore, storeOptionsFrom, type Store } from '../store/store';
 import { createApp } from './app';
 
-const today = (): string => new Date().toISOString().slice(0, 10);
 
 export type Running = { server: Server; store: Store; url: string; stop: () => Promise<void> };
 

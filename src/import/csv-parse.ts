@@ -579,6 +579,14 @@ export const parseInvoicesCsv = (text: string, options: CsvImportOptions = {}): 
         }
       }
       if (!parsed.success || errors.length > 0) return errors;
+      const issued = accepted(reader.read(input.dates.issue_date));
+      for (const field of ['voided_date', 'paid_date'] as const) {
+        const day = input[field] === '' ? null : reader.read(input[field]);
+        if (day !== null && day < issued) {
+          errors.push(cellError(record.row, layout.columns[field] ?? field, input[field], `is before the issue date ${issued}`));
+        }
+      }
+      if (errors.length > 0) return errors;
       const id = input.invoice_id;
       const currency = intern(accepted(readCurrency(input.money.currency, defaultCurrency)));
       const totalMinor = accepted(parseMinor(accepted(readDecimal(input.money.amount)).text, currency));
@@ -642,6 +650,7 @@ export const parsePaymentsCsv = (text: string, options: PaymentsCsvOptions = {})
   const base = readFile(text, PAYMENT_FIELDS, PAYMENT_REQUIRED, options, () => [], (layout) => {
     const schema = paymentSchema(reader, defaultCurrency);
     const seen = new Map<string, number>();
+    const documents = new Map<string, { row: number; date: string; kind: SettlementKind; currency: string | null }>();
     return (record) => {
       const cell = cellReader(layout, record.cells);
       const invoiceId = cell('invoice_id');
@@ -681,6 +690,13 @@ export const parsePaymentsCsv = (text: string, options: PaymentsCsvOptions = {})
       const date = accepted(reader.read(input.date));
       const kind = accepted(readKind(input.kind));
       const resolved = readCurrency(currency, defaultCurrency);
+      // A payment split over several rows (one per invoice) is one document: one date, kind and currency.
+      const split = documents.get(input.payment_id);
+      if (split === undefined) documents.set(input.payment_id, { row: record.row, date, kind, currency: resolved });
+      else if (split.date !== date || split.kind !== kind || (split.currency !== resolved && split.currency !== null && resolved !== null)) {
+        const column = layout.columns.payment_id ?? 'payment_id';
+        return [cellError(record.row, column, input.payment_id, `is on row ${split.row} with another date, kind or currency`)];
+      }
       // Two literals rather than a spread: a million of these are kept.
       payments.push(resolved === null
         ? { row: record.row, id: input.payment_id, invoiceId, date, kind, amount, currency: null, amountMinor: null }

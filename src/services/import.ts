@@ -95,14 +95,10 @@ export const importPaymentsCsv = async (db: Db, portalId: number, text: string, 
       throw new Error(`row ${p.row}: payment passed validation without a known invoice currency`);
     }
     const existing = byId.get(p.id);
-    if (existing) {
-      if (existing.date !== p.date || existing.kind !== p.kind || existing.currency !== currency) {
-        throw new ImportRejected([{ row: p.row, column: 'payment_id', value: p.id, message: `row ${p.row}, payment_id: "${p.id}" appears on several rows with a different date, kind or currency` }], 0, parsed.rows);
-      }
-      byId.set(p.id, { ...existing, amountMinor: existing.amountMinor + p.amountMinor, allocations: [...existing.allocations, { invoiceId: p.invoiceId, amountMinor: p.amountMinor }] });
-    } else {
-      byId.set(p.id, { id: p.id, kind: p.kind, date: p.date, currency, amountMinor: p.amountMinor, allocations: [{ invoiceId: p.invoiceId, amountMinor: p.amountMinor }] });
-    }
+    const allocation = { invoiceId: p.invoiceId, amountMinor: p.amountMinor };
+    // The parser has checked that the rows of one payment agree on date, kind and currency.
+    if (existing) byId.set(p.id, { ...existing, amountMinor: existing.amountMinor + p.amountMinor, allocations: [...existing.allocations, allocation] });
+    else byId.set(p.id, { id: p.id, kind: p.kind, date: p.date, currency, amountMinor: p.amountMinor, allocations: [allocation] });
   }
   const records = [...byId.values()];
   const counts = await db.transaction().execute(async (trx) => {

@@ -79,6 +79,9 @@ describe('HTTP API', () => {
     ['/api/v1/portfolio?dsoMonths=0', /dsoMonths/],
     ['/api/v1/portfolio?color=red', /color|unrecognized/i],
     ['/api/v1/companies/C1/summary?asOf=2024-13-01', /asOf/],
+    ['/api/v1/portfolio?asOf=0000-01-01', /asOf/],
+    ['/api/v1/companies/C1%00/summary', /customerId/],
+    ['/api/v1/companies/%E0%A4%A/summary', /%-escape/],
   ])('rejects %s with a 400 naming the parameter', async (url, field) => {
     const res = await request(app).get(url);
     expect(res.status).toBe(400);

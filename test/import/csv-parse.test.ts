@@ -257,6 +257,18 @@ describe('parseInvoicesCsv: cells', () => {
     expect(result.invoices[0]).toMatchObject({ id: 'D', voidedDate: '2024-01-05' });
   });
 
+  it('refuses a void or a payment dated before the invoice was issued, and year 0', () => {
+    const result = parseInvoicesCsv(csv(`${HEADER},voided_date,paid_date`,
+      'I1,C,2024-01-10,2024-02-09,USD,1,2024-01-01,',
+      'I2,C,2024-01-10,2024-02-09,USD,1,,2023-12-01',
+      'I3,C,0000-01-10,2024-02-09,USD,1,,'));
+    expect(messages(result)).toEqual([
+      'row 2, voided_date: "2024-01-01" is before the issue date 2024-01-10',
+      'row 3, paid_date: "2023-12-01" is before the issue date 2024-01-10',
+      'row 4, issue_date: "0000-01-10" is not a date in YYYY-MM-DD',
+    ]);
+  });
+
   it('collects every error of every row', () => {
     const result = parseInvoicesCsv(csv(HEADER, ',,1/1/2024,2024-13-01,usd,1.999', ',C,2024-01-01,2024-01-31,USD,1'));
     expect(result.errors.map((e) => [e.row, e.column])).toEqual([
@@ -474,6 +486,19 @@ describe('parsePaymentsCsv', () => {
     const result = parsePaymentsCsv(text);
     expect(result.payments.map((p) => p.invoiceId)).toEqual(['INV-1', 'INV-2']);
     expect(messages(result)).toEqual(['row 4, payment_id: "P1" duplicates row 2 (same payment and invoice)']);
+  });
+
+  it('rejects the rows of a split payment that disagree on date or kind, beside the other errors', () => {
+    const text = csv(PAY_HEADER, 'P1,INV-1,2024-02-01,10,USD,', 'P1,INV-2,2024-02-03,20,USD,', 'P1,INV-3,2024-02-01,5,USD,credit_note', 'P2,INV-4,2024-13-01,5,USD,');
+    const result = parsePaymentsCsv(text);
+    expect(messages(result)).toEqual([
+      'row 3, payment_id: "P1" is on row 2 with another date, kind or currency',
+      'row 4, payment_id: "P1" is on row 2 with another date, kind or currency',
+      'row 5, date: "2024-13-01" is not a date in YYYY-MM-DD',
+    ]);
+    expect(result.payments.map((p) => p.invoiceId)).toEqual(['INV-1']);
+    expect(result.rejected.map((r) => r.row)).toEqual([3, 4, 5]);
+    expect(rejectsCsv(result).split('\n')[1]).toMatch(/^P1,INV-2,2024-02-03,20,USD,,/);
   });
 
   it('maps columns and reports missing required ones', () => {

@@ -12,8 +12,13 @@ export const errorHandler = (logger: Logger): ErrorRequestHandler => (error: unk
   let appError: AppError;
   if (error instanceof AppError) {
     appError = error;
-  } else if (isBodyParserError(error)) {
-    appError = new AppError('invalid_request', error.type === 'entity.too.large' ? 'Request body is too large' : 'Request body is not valid JSON');
+  } else if (isClientError(error)) {
+    // Body parser (bad JSON, too large) and router (undecodable %-escapes in the path) refusals.
+    const message = error.type === 'entity.too.large' ? 'Request body is too large'
+      : error.type === 'entity.parse.failed' ? 'Request body is not valid JSON'
+        : error instanceof URIError ? 'The request path holds an invalid %-escape'
+          : 'The request is malformed';
+    appError = new AppError('invalid_request', message);
   } else {
     appError = new AppError('internal', 'Something went wrong on our side', {}, { cause: error });
   }
@@ -23,6 +28,6 @@ export const errorHandler = (logger: Logger): ErrorRequestHandler => (error: unk
   res.status(status).json({ error: appError.code, message: appError.message, ...details });
 };
 
-const isBodyParserError = (error: unknown): error is { type: string; status: number } =>
-  typeof error === 'object' && error !== null && 'type' in error && typeof (error as { type: unknown }).type === 'string'
-  && 'status' in error && typeof (error as { status: unknown }).status === 'number' && (error as { status: number }).status < 500;
+const isClientError = (error: unknown): error is { type?: string; status: number } =>
+  typeof error === 'object' && error !== null && 'status' in error && typeof (error as { status: unknown }).status === 'number'
+  && (error as { status: number }).status >= 400 && (error as { status: number }).status < 500;

@@ -8,7 +8,8 @@ import { portalOf } from '../middleware/portal';
 import { parseOrThrow } from '../parse';
 
 const AsOf = z.string().refine(isIsoDate, 'must be a calendar date YYYY-MM-DD');
-const SummaryParams = z.object({ customerId: z.string().min(1).max(200) });
+// eslint-disable-next-line no-control-regex -- ids never hold control characters (the schema refuses them)
+const SummaryParams = z.object({ customerId: z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters') });
 const SummaryQuery = z.object({ asOf: AsOf.optional() }).strict();
 const PortfolioQuery = z.object({
   asOf: AsOf.optional(),
