@@ -49,7 +49,7 @@ export const InvoiceLineSchema = z.object({
   due_date: IsoDate,
   paid_date: IsoDate.nullable(),
   days_late: z.number().int().nullable(),
-  status: z.enum(['paid', 'open', 'overdue', 'void']),
+  status: z.enum(['paid', 'open', 'overdue', 'void', 'written_off', 'credited']),
   disputed: z.boolean(),
   sales_rep: z.string().nullable(),
   product: z.string().nullable(),

@@ -2,7 +2,8 @@ import { daysBetween } from './calendar';
 import { emptyInvoiceState, readInvoiceState } from './invoice-state';
 import type { InvoiceFact, IsoDate, SettlementKind } from './types';
 
-export type InvoiceStatus = 'paid' | 'open' | 'overdue' | 'void';
+/** paid: by payments; written_off / credited: closed without being paid (a write-off, or credit notes only). */
+export type InvoiceStatus = 'paid' | 'open' | 'overdue' | 'void' | 'written_off' | 'credited';
 
 /** One line of a customer's payment history as of D. */
 export type InvoiceHistoryLine = {
@@ -42,7 +43,8 @@ export const customerHistory = (
     const voided = invoice.voidedDate !== null && invoice.voidedDate <= asOf;
     const openMinor = voided ? 0 : Math.max(0, invoice.totalMinor - state.settled);
     const pastDue = daysBetween(invoice.dueDate, asOf);
-    const status: InvoiceStatus = voided ? 'void' : openMinor === 0 ? 'paid' : pastDue > 0 ? 'overdue' : 'open';
+    const closedStatus: InvoiceStatus = state.writtenOff ? 'written_off' : state.paidDate === null && invoice.totalMinor > 0 ? 'credited' : 'paid';
+    const status: InvoiceStatus = voided ? 'void' : openMinor === 0 ? closedStatus : pastDue > 0 ? 'overdue' : 'open';
     const daysLate = status === 'paid' && state.paidDate !== null
       ? daysBetween(invoice.dueDate, state.paidDate)
       : status === 'overdue' ? pastDue : null;

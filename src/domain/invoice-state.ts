@@ -13,13 +13,17 @@ export type InvoiceState = {
   settledBefore: number;
   /**
    * Paid date: the date of the settlement (in date order, counting only those dated on or before D) that
-   * brings the settled sum to the total or above. null while the invoice is open at D, and for invoices whose
-   * total is zero or negative (no settlement closes those).
+   * brings the settled sum to the total or above. null while the invoice is open at D, for invoices whose
+   * total is zero or negative (no settlement closes those), and for invoices that were closed without being
+   * paid: written off (a write-off among their settlements) or cancelled (credit notes only). Those count
+   * neither as paid on time nor as paid late.
    */
   paidDate: IsoDate | null;
+  /** A write-off dated on or before D is among the settlements. */
+  writtenOff: boolean;
 };
 
-export const emptyInvoiceState = (): InvoiceState => ({ visible: false, settled: 0, settledBefore: 0, paidDate: null });
+export const emptyInvoiceState = (): InvoiceState => ({ visible: false, settled: 0, settledBefore: 0, paidDate: null, writtenOff: false });
 
 /** True when issued on or before `date` and not voided on or before `date`. */
 export const isLiveAt = (invoice: InvoiceFact, date: IsoDate): boolean =>
@@ -57,18 +61,23 @@ export const readInvoiceState = (
   let paidDate: IsoDate | null = null;
   let previous = '';
   let inOrder = true;
+  let writtenOff = false;
+  let paidSome = false;
   for (let i = 0; i < list.length; i++) {
     const s = list[i] as Settlement;
     const date = s.date;
     if (date > asOf) continue;
     settled += s.amountMinor;
+    if (s.kind === 'write_off') writtenOff = true;
+    else if (s.kind === 'payment') paidSome = true;
     if (before !== null && date <= before) settledBefore += s.amountMinor;
     if (date < previous) inOrder = false;
     previous = date;
     if (paidDate === null && total > 0 && settled >= total) paidDate = date;
   }
-  if (total <= 0 || settled < total) paidDate = null;
+  if (total <= 0 || settled < total || writtenOff || !paidSome) paidDate = null;
   else if (!inOrder) paidDate = closingDate(invoice, asOf);
+  out.writtenOff = writtenOff;
   out.settled = settled;
   out.settledBefore = settledBefore;
   out.paidDate = paidDate;

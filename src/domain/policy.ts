@@ -12,6 +12,8 @@ import { z } from 'zod';
  *   after the due date counts 1, paid 6..30 days late counts 0.5, up to 5 days late counts 0;
  *   points = 40 × sum ÷ number of invoices looked at.
  * - disputes: 10 points per open disputed invoice, at most 20.
+ * - writeOffs: 15 points per invoice written off in the last 12 months (a write-off dated in (D − 12 months,
+ *   D]), at most 30.
  * - overdueShare: 20 × (open AR more than 60 days past due ÷ open AR).
  * - oldestOpen: the oldest open invoice's days past due p costs 15 × min(1, (p − 15) ÷ (120 − 15)) when p > 15.
  * - trend: average days late (plain mean of paid date − due date) of invoices closed in the last 6 months
@@ -23,6 +25,7 @@ export type RiskPolicy = {
   tiers: { A: number; B: number; C: number };
   lateness: { lastInvoices: number; graceDays: number; lateDays: number; mildFactor: number; weight: number };
   disputes: { pointsEach: number; maxPoints: number };
+  writeOffs: { months: number; pointsEach: number; maxPoints: number };
   overdueShare: { days: number; weight: number };
   oldestOpen: { graceDays: number; fullDays: number; weight: number };
   trend: { months: number; minInvoices: number; minDaysLater: number; fullDaysLater: number; weight: number };
@@ -49,6 +52,7 @@ export const DEFAULT_RISK_POLICY: RiskPolicy = {
   tiers: { A: 80, B: 60, C: 40 },
   lateness: { lastInvoices: 6, graceDays: 5, lateDays: 30, mildFactor: 0.5, weight: 40 },
   disputes: { pointsEach: 10, maxPoints: 20 },
+  writeOffs: { months: 12, pointsEach: 15, maxPoints: 30 },
   overdueShare: { days: 60, weight: 20 },
   oldestOpen: { graceDays: 15, fullDays: 120, weight: 15 },
   trend: { months: 6, minInvoices: 2, minDaysLater: 5, fullDaysLater: 30, weight: 15 },
@@ -77,6 +81,13 @@ const RiskPolicySchema = z
       .refine((l) => l.graceDays < l.lateDays, { message: 'lateness.graceDays must be below lateness.lateDays' }),
     disputes: z
       .strictObject({ pointsEach: points.default(d.disputes.pointsEach), maxPoints: points.default(d.disputes.maxPoints) })
+      .prefault({}),
+    writeOffs: z
+      .strictObject({
+        months: z.number().int().min(1).max(120).default(d.writeOffs.months),
+        pointsEach: points.default(d.writeOffs.pointsEach),
+        maxPoints: points.default(d.writeOffs.maxPoints),
+      })
       .prefault({}),
     overdueShare: z
       .strictObject({ days: days.default(d.overdueShare.days), weight: points.default(d.overdueShare.weight) })

@@ -83,9 +83,12 @@ export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, polic
   const openByCurrency = new Map<string, { open: number; over: number }>();
   let oldestPastDue = Number.NEGATIVE_INFINITY;
   let openDisputes = 0;
+  const writeOffsFrom = shiftMonths(asOf, -rp.writeOffs.months);
+  let writeOffs = 0;
 
   for (const inv of invoices) {
     if (!readInvoiceState(inv, asOf, null, state).visible) continue;
+    if (state.writtenOff && inv.settlements.some((s) => s.kind === 'write_off' && s.date > writeOffsFrom && s.date <= asOf)) writeOffs++;
     if (state.settled < inv.totalMinor) {
       const open = inv.totalMinor - state.settled;
       const pastDue = asOfDay - dayIndex(inv.dueDate);
@@ -136,6 +139,11 @@ export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, polic
   factors.push({
     points: Math.min(maxPoints, openDisputes * pointsEach),
     reason: `${openDisputes} disputed ${plural(openDisputes, 'invoice is', 'invoices are')} open`,
+  });
+
+  factors.push({
+    points: Math.min(rp.writeOffs.maxPoints, writeOffs * rp.writeOffs.pointsEach),
+    reason: `${writeOffs} ${plural(writeOffs, 'invoice was', 'invoices were')} written off in the last ${rp.writeOffs.months} months`,
   });
 
   let share = 0;

@@ -31,7 +31,7 @@ describe('readInvoiceState', () => {
 
   it('sums settlements at D and before the opening date', () => {
     const s = readInvoiceState(invoice(1_000, [['2024-01-20', 300], ['2024-02-20', 300], ['2024-03-20', 400]]), '2024-02-29', '2024-01-31', emptyInvoiceState());
-    expect(s).toEqual({ visible: true, settled: 600, settledBefore: 300, paidDate: null });
+    expect(s).toEqual({ visible: true, settled: 600, settledBefore: 300, paidDate: null, writtenOff: false });
   });
 
   it('finds the paid date in date order whatever the list order', () => {

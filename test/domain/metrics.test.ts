@@ -275,27 +275,40 @@ describe('countback DSO', () => {
 
 describe('settlements', () => {
   const due = '2024-05-31';
-  const mixed = (order: 'forward' | 'reverse'): InvoiceFact => {
+  const mixed = (order: 'forward' | 'reverse', last: 'payment' | 'write_off' = 'payment'): InvoiceFact => {
     const paid: Paid[] = [
       ['2024-05-01', 3_000, 'payment'],
       ['2024-05-10', 2_000, 'credit_note'],
-      ['2024-05-20', 5_000, 'write_off'],
+      ['2024-05-20', 5_000, last],
     ];
     return inv('x', 10_000, '2024-04-15', due, order === 'forward' ? paid : paid.reverse());
   };
 
-  it('counts payments, credit notes and write-offs alike', () => {
+  it('counts payments, credit notes and write-offs alike in the open balance', () => {
     // at 05-15: 3000 + 2000 settled → 5000 open
-    const mid = computeMetrics([mixed('forward')], '2024-05-15', DEFAULT_POLICY);
+    const mid = computeMetrics([mixed('forward', 'write_off')], '2024-05-15', DEFAULT_POLICY);
     expect(mid.outstandingMinor).toBe(5_000);
     expect(mid.openCount).toBe(1);
-    // at 05-20 the write-off closes it, before the due date → on time
-    const closed = computeMetrics([mixed('forward')], '2024-05-20', DEFAULT_POLICY);
+    // at 05-20 the write-off closes it: nothing is open any more…
+    const closed = computeMetrics([mixed('forward', 'write_off')], '2024-05-20', DEFAULT_POLICY);
     expect(closed.outstandingMinor).toBe(0);
     expect(closed.openCount).toBe(0);
-    expect(closed.onTimeRate).toBe(1);
+    // …but it was not paid: it counts neither as paid on time nor as paid late.
+    expect(closed.onTimeRate).toBeNull();
+    expect(closed.weightedDaysLate).toBeNull();
+  });
+
+  it('takes an invoice closed by payments and a credit note as paid on the closing date', () => {
+    const paid = computeMetrics([mixed('forward')], '2024-05-20', DEFAULT_POLICY);
+    expect(paid.onTimeRate).toBe(1);
     // paid date 05-20, due 05-31 → −11 days
-    expect(closed.weightedDaysLate).toBe(-11);
+    expect(paid.weightedDaysLate).toBe(-11);
+  });
+
+  it('does not take an invoice cancelled by credit notes alone as paid', () => {
+    const cancelled = computeMetrics([inv('c', 1_000, '2024-04-15', due, [['2024-05-02', 1_000, 'credit_note']])], '2024-06-30', DEFAULT_POLICY);
+    expect(cancelled.outstandingMinor).toBe(0);
+    expect(cancelled.onTimeRate).toBeNull();
   });
 
   it('finds the paid date when settlements are out of order', () => {

@@ -221,3 +221,29 @@ describe('tiers', () => {
     expect(scoreRisk(history([10, 10, 10, 10, 10, 10]), D, heavier).score).toBe(70);
   });
 });
+
+describe('scoreRisk: write-offs', () => {
+  const writtenOff = (id: string, dueDate: string, on: string): InvoiceFact =>
+    invoice(id, dueDate, { settlements: [{ id: `${id}-w`, date: on, amountMinor: 10_000, kind: 'write_off' }] });
+
+  it('costs 15 points per invoice written off in the last 12 months, and never counts it as paid', () => {
+    const onTime = history([0, 0, 0, 0, 0, 0]);
+    expect(scoreRisk(onTime, D, DEFAULT_POLICY)).toEqual({ score: 100, tier: 'A', reasons: [] });
+    // Written off on 2024-11-30: 100 − 15 = 85; the lateness of the six paid invoices is unchanged.
+    expect(scoreRisk([...onTime, writtenOff('w1', '2024-06-30', '2024-11-30')], D, DEFAULT_POLICY)).toEqual({
+      score: 85, tier: 'A', reasons: ['1 invoice was written off in the last 12 months'],
+    });
+    // Two more (one of them 13 months ago, which no longer counts): 100 − 30 (the cap is 30) = 70.
+    const three = [...onTime, writtenOff('w1', '2024-06-30', '2024-11-30'), writtenOff('w2', '2024-03-31', '2024-06-30'),
+      writtenOff('w3', '2023-10-31', '2023-11-30')];
+    expect(scoreRisk(three, D, DEFAULT_POLICY).score).toBe(70);
+    expect(scoreRisk(three, D, DEFAULT_POLICY).reasons).toEqual(['2 invoices were written off in the last 12 months']);
+  });
+
+  it('gives a customer who only ever had invoices written off no payment history, and the write-off cost', () => {
+    // 100 − 30 (no history) − 15 = 55
+    expect(scoreRisk([writtenOff('w1', '2024-06-30', '2024-11-30')], D, DEFAULT_POLICY)).toEqual({
+      score: 55, tier: 'C', reasons: [NO_HISTORY_REASON, '1 invoice was written off in the last 12 months'],
+    });
+  });
+});

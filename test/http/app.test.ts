@@ -13,8 +13,11 @@ const INVOICES = [
   'INV-1,C1,Acme,Retail,US,2024-04-01,2024-05-01,USD,1000.00,Ana,Widgets',
   'INV-2,C1,Acme,Retail,US,2024-05-15,2024-06-14,USD,500.00,Ana,Gadgets',
   'INV-3,C2,Globex,Energy,DE,2024-06-01,2024-07-01,EUR,200.00,Ben,Widgets',
+  'INV-4,C3,Initech,Retail,US,2024-01-10,2024-02-09,USD,80.00,Ben,Widgets',
+  'INV-5,C3,Initech,Retail,US,2024-04-10,2024-05-10,USD,30.00,Ben,Widgets',
 ].join('\n');
-const PAYMENTS = ['payment_id,invoice_id,date,amount', 'P-1,INV-1,2024-05-11,1000.00', 'P-2,INV-2,2024-07-20,500.00'].join('\n');
+const PAYMENTS = ['payment_id,invoice_id,date,amount,kind', 'P-1,INV-1,2024-05-11,1000.00,payment', 'P-2,INV-2,2024-07-20,500.00,payment',
+  'W-1,INV-4,2024-06-01,80.00,write_off', 'CN-1,INV-5,2024-05-20,30.00,credit_note'].join('\n');
 
 describe('HTTP API', () => {
   let store: Store;
@@ -45,14 +48,14 @@ describe('HTTP API', () => {
     // INV-1 paid on 2024-05-11 (10 days late); INV-2 open 16 days past due at 2024-06-30; P-2 is after D.
     expect(usd.portfolio.outstanding).toBe('500.00');
     expect(usd.portfolio.overdue).toBe('500.00');
-    expect(usd.groups.map((g: { key: string }) => g.key)).toEqual(['C1']);
+    expect(usd.groups.map((g: { key: string }) => g.key)).toEqual(['C1', 'C3']);
   });
 
   it('groups by rep when asked and defaults asOf to today', async () => {
     const res = await request(app).get('/api/v1/portfolio?by=rep');
     expect(res.status).toBe(200);
     expect(res.body.as_of).toBe('2024-06-30');
-    expect(res.body.reports.flatMap((r: { groups: { key: string }[] }) => r.groups.map((g) => g.key))).toEqual(['Ben', 'Ana']);
+    expect(res.body.reports.flatMap((r: { groups: { key: string }[] }) => r.groups.map((g) => g.key))).toEqual(['Ben', 'Ana', 'Ben']);
   });
 
   it('returns one customer summary with its invoice and payment history', async () => {
@@ -70,6 +73,15 @@ describe('HTTP API', () => {
     // After the late payment lands, the same customer is fully paid.
     const later = CompanySummarySchema.parse((await request(app).get('/api/v1/companies/C1/summary?asOf=2024-07-31')).body);
     expect(later.invoices.map((i) => i.status)).toEqual(['paid', 'paid']);
+  });
+
+  it('shows invoices closed without payment as written off or credited', async () => {
+    const summary = CompanySummarySchema.parse((await request(app).get('/api/v1/companies/C3/summary?asOf=2024-06-30')).body);
+    expect(summary.invoices.map((i) => [i.id, i.status, i.open, i.paid_date, i.days_late])).toEqual([
+      ['INV-5', 'credited', '0.00', null, null],
+      ['INV-4', 'written_off', '0.00', null, null],
+    ]);
+    expect(summary.currencies[0]?.risk.reasons).toContain('1 invoice was written off in the last 12 months');
   });
 
   it.each([
