@@ -3,7 +3,7 @@ import {
 } from '../import/csv-parse';
 import type { Db } from '../store/database';
 import {
-  ensurePortal, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
+  currencyConflicts, ensurePortal, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
   type PaymentRecord, type UpsertCounts,
 } from '../store/facts';
 
@@ -62,6 +62,16 @@ const inChunks = async <T>(items: readonly T[], each: (part: T[]) => Promise<Ups
 export const importInvoicesCsv = async (db: Db, portalId: number, text: string, options: ImportOptions = {}): Promise<ImportResult> => {
   const parsed = parseInvoicesCsv(text, options);
   checkParsed(parsed, options.skipInvalid ?? false);
+  // An invoice already paid in one currency cannot come back in another: the whole file is refused.
+  const conflicts = await currencyConflicts(db, portalId, CSV_SOURCE, parsed.invoices);
+  if (conflicts.length > 0) {
+    const rowOf = new Map(parsed.invoices.map((i) => [i.id, i.row] as const));
+    const column = parsed.columns.currency ?? 'currency';
+    throw new ImportRejected(conflicts.map((c) => {
+      const row = rowOf.get(c.id) ?? 0;
+      return { row, column, value: c.given, message: `row ${row}, ${column}: "${c.given}" is not the currency of invoice ${c.id} (${c.stored}), which has payments` };
+    }), 0, parsed.rows);
+  }
   const payments = settlementsAsPayments(parsed.invoices);
   const total = parsed.invoices.length + payments.length;
   const progress = (n: number): void => options.onProgress?.(n, total);

@@ -73,10 +73,35 @@ export const idsByExternalId = async (
 
 export type InvoiceRecord = Omit<InvoiceFact, 'settlements'>;
 
+/**
+ * Invoices of the list that exist with settlements in another currency. Their settlements are amounts of
+ * the old currency, so such a change is refused rather than letting one currency settle another.
+ */
+export const currencyConflicts = async (
+  db: Executor, portalId: number, source: string, invoices: readonly Pick<InvoiceRecord, 'id' | 'currency'>[],
+): Promise<{ id: string; stored: string; given: string }[]> => {
+  const conflicts: { id: string; stored: string; given: string }[] = [];
+  for (const part of chunks(invoices, 20_000)) {
+    const wanted = part.map((i) => ({ external_id: i.id, currency: i.currency }));
+    const result = await sql<{ id: string; stored: string; given: string }>`
+      SELECT w.external_id AS id, i.currency AS stored, w.currency AS given
+      FROM json_to_recordset(${JSON.stringify(wanted)}::json) AS w(external_id text, currency text)
+      JOIN invoices i ON i.portal_id = ${portalId} AND i.source = ${source} AND i.external_id = w.external_id
+      WHERE i.currency <> w.currency AND EXISTS (SELECT 1 FROM payment_allocations a WHERE a.invoice_id = i.id)`.execute(db);
+    conflicts.push(...result.rows);
+  }
+  return conflicts;
+};
+
 /** Upserts invoices whose customers already exist (see upsertCustomers). */
 export const upsertInvoices = async (
   db: Executor, portalId: number, source: string, invoices: readonly InvoiceRecord[],
 ): Promise<UpsertCounts> => {
+  const conflicts = await currencyConflicts(db, portalId, source, invoices);
+  if (conflicts.length > 0) {
+    const list = conflicts.slice(0, 5).map((c) => `${c.id} (${c.stored} → ${c.given})`).join(', ');
+    throw new Error(`Invoices with settlements cannot change currency: ${list}`);
+  }
   const customerIds = await idsByExternalId(db, 'customers', portalId, source, invoices.map((i) => i.customerId));
   let counts = ZERO_COUNTS;
   for (const part of chunks(invoices)) {

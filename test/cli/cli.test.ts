@@ -111,6 +111,20 @@ describe('arbridge CLI', () => {
     ]);
   });
 
+  it('refuses to move an invoice that has payments to another currency', async () => {
+    const usd = write(cwd, 'k-usd.csv', ['invoice_id,customer_id,issue_date,due_date,amount,currency', 'K1,KC,2024-05-01,2024-05-31,1000.00,USD']);
+    const pay = write(cwd, 'k-pay.csv', ['payment_id,invoice_id,date,amount', 'KP1,K1,2024-05-10,10.00']);
+    const jpy = write(cwd, 'k-jpy.csv', ['invoice_id,customer_id,issue_date,due_date,amount,currency', 'K1,KC,2024-05-01,2024-05-31,1000,JPY']);
+    expect((await runCli(['import', 'invoices', usd], { cwd })).code).toBe(0);
+    expect((await runCli(['import', 'payments', pay], { cwd })).code).toBe(0);
+    const moved = await runCli(['import', 'invoices', jpy], { cwd });
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toContain('row 2, currency: "JPY" is not the currency of invoice K1 (USD), which has payments');
+    const report = await runCli(['report', '--as-of', '2024-06-30', '--format', 'csv', '--by', 'customer'], { cwd });
+    expect(report.stdout).not.toContain('JPY');
+    expect(report.stdout).toMatch(/USD,group,KC,1,1,990\.00,/);
+  });
+
   it('prints csv and table formats', async () => {
     const csv = await runCli(['report', '--as-of', '2024-06-30', '--format', 'csv', '--by', 'rep'], { cwd });
     expect(csv.code).toBe(0);

@@ -109,6 +109,10 @@ describeEachStore('store facts', (backend) => {
     await expect(sql`INSERT INTO customers (portal_id, source, external_id) VALUES (1, 'csv', 'C1')`.execute(store.db)).rejects.toThrow();
     await expect(upsertInvoices(store.db, 1, 'csv', [invoice('I9', 'C1', { currency: 'usd' })])).rejects.toThrow();
     await expect(upsertCustomers(store.db, 1, 'csv', [customer('C\tTAB', 'Tab')])).rejects.toThrow(/check constraint/);
+    // I1 has a payment in USD: it cannot become a EUR invoice; I3 (no payments) can.
+    await expect(upsertInvoices(store.db, 1, 'csv', [invoice('I1', 'C1', { currency: 'EUR', disputed: true })]))
+      .rejects.toThrow('Invoices with settlements cannot change currency: I1 (USD → EUR)');
+    expect(await upsertInvoices(store.db, 1, 'csv', [invoice('I3', 'C2', { currency: 'EUR' })])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
   });
 });
 
