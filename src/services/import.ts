@@ -3,8 +3,8 @@ import {
 } from '../import/csv-parse';
 import type { Db } from '../store/database';
 import {
-  currencyConflicts, ensurePortal, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
-  type PaymentRecord, type UpsertCounts,
+  currencyConflicts, deletePayments, ensurePortal, OPTIONAL_INVOICE_COLUMNS, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
+  type OptionalInvoiceColumn, type PaymentRecord, type UpsertCounts,
 } from '../store/facts';
 
 export const CSV_SOURCE = 'csv';
@@ -73,14 +73,23 @@ export const importInvoicesCsv = async (db: Db, portalId: number, text: string, 
     }), 0, parsed.rows);
   }
   const payments = settlementsAsPayments(parsed.invoices);
+  // A column the file lacks leaves stored values alone; an empty cell in a column it has clears the value.
+  const fieldOf: Record<OptionalInvoiceColumn, string> = {
+    number: 'invoice_number', voided_date: 'voided_date', disputed: 'disputed', sales_rep: 'sales_rep',
+    product: 'product', deal_id: 'deal_id', terms: 'terms',
+  };
+  const keep = OPTIONAL_INVOICE_COLUMNS.filter((column) => parsed.columns[fieldOf[column]] === undefined);
+  // With a paid_date column, an invoice whose cell is empty is not (or no longer) paid in full.
+  const unpaid = parsed.columns.paid_date === undefined ? [] : parsed.invoices.filter((i) => i.settlements.length === 0).map((i) => `${i.id}:paid`);
   const total = parsed.invoices.length + payments.length;
   const progress = (n: number): void => options.onProgress?.(n, total);
   const counts = await db.transaction().execute(async (trx) => {
     await ensurePortal(trx, portalId);
     const customers = await upsertCustomers(trx, portalId, CSV_SOURCE, parsed.customers);
-    const invoices = await inChunks(parsed.invoices, (part) => upsertInvoices(trx, portalId, CSV_SOURCE, part), progress);
+    const invoices = await inChunks(parsed.invoices, (part) => upsertInvoices(trx, portalId, CSV_SOURCE, part, { keep }), progress);
+    const cleared = await deletePayments(trx, portalId, CSV_SOURCE, unpaid);
     const paid = await inChunks(payments, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => progress(parsed.invoices.length + n));
-    return { customers, invoices, payments: paid };
+    return { customers, invoices, payments: { ...paid, updated: paid.updated + cleared } };
   });
   return {
     file: 'invoices', rows: parsed.rows, imported: parsed.invoices.length, rejected: parsed.rejected.length, ...counts,

@@ -93,15 +93,32 @@ export const currencyConflicts = async (
   return conflicts;
 };
 
-/** Upserts invoices whose customers already exist (see upsertCustomers). */
+/** Invoice columns a source may not have; `keep` leaves the stored value of an existing invoice alone. */
+export const OPTIONAL_INVOICE_COLUMNS = ['number', 'voided_date', 'disputed', 'sales_rep', 'product', 'deal_id', 'terms'] as const;
+export type OptionalInvoiceColumn = (typeof OPTIONAL_INVOICE_COLUMNS)[number];
+
+const INVOICE_COLUMNS = ['customer_id', 'currency', 'total_minor', 'issue_date', 'due_date', ...OPTIONAL_INVOICE_COLUMNS] as const;
+
+/**
+ * Upserts invoices whose customers already exist (see upsertCustomers). Columns named in `keep` (those the
+ * source does not have, such as a CSV without a sales_rep column) keep their stored values on existing
+ * invoices; new invoices get null (or false) there.
+ */
 export const upsertInvoices = async (
   db: Executor, portalId: number, source: string, invoices: readonly InvoiceRecord[],
+  { keep = [] }: { keep?: readonly OptionalInvoiceColumn[] } = {},
 ): Promise<UpsertCounts> => {
   const conflicts = await currencyConflicts(db, portalId, source, invoices);
   if (conflicts.length > 0) {
     const list = conflicts.slice(0, 5).map((c) => `${c.id} (${c.stored} → ${c.given})`).join(', ');
     throw new Error(`Invoices with settlements cannot change currency: ${list}`);
   }
+  // Column names below are constants of this module, never input.
+  const wanted = (column: (typeof INVOICE_COLUMNS)[number]): string =>
+    (keep as readonly string[]).includes(column) ? `invoices.${column}` : `EXCLUDED.${column}`;
+  const assignments = sql.raw(INVOICE_COLUMNS.map((c) => `${c} = ${wanted(c)}`).join(', '));
+  const stored = sql.raw(INVOICE_COLUMNS.map((c) => `invoices.${c}`).join(', '));
+  const given = sql.raw(INVOICE_COLUMNS.map(wanted).join(', '));
   const customerIds = await idsByExternalId(db, 'customers', portalId, source, invoices.map((i) => i.customerId));
   let counts = ZERO_COUNTS;
   for (const part of chunks(invoices)) {
@@ -122,17 +139,8 @@ export const upsertInvoices = async (
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(external_id text, customer_id bigint, number text,
         currency text, total_minor bigint, issue_date date, due_date date, voided_date date, disputed boolean,
         sales_rep text, product text, deal_id text, terms text)
-      ON CONFLICT (portal_id, source, external_id) DO UPDATE SET
-        customer_id = EXCLUDED.customer_id, number = EXCLUDED.number, currency = EXCLUDED.currency,
-        total_minor = EXCLUDED.total_minor, issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
-        voided_date = EXCLUDED.voided_date, disputed = EXCLUDED.disputed, sales_rep = EXCLUDED.sales_rep,
-        product = EXCLUDED.product, deal_id = EXCLUDED.deal_id, terms = EXCLUDED.terms, updated_at = now()
-      WHERE (invoices.customer_id, invoices.number, invoices.currency, invoices.total_minor, invoices.issue_date,
-             invoices.due_date, invoices.voided_date, invoices.disputed, invoices.sales_rep, invoices.product,
-             invoices.deal_id, invoices.terms)
-        IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.number, EXCLUDED.currency, EXCLUDED.total_minor,
-             EXCLUDED.issue_date, EXCLUDED.due_date, EXCLUDED.voided_date, EXCLUDED.disputed, EXCLUDED.sales_rep,
-             EXCLUDED.product, EXCLUDED.deal_id, EXCLUDED.terms)
+      ON CONFLICT (portal_id, source, external_id) DO UPDATE SET ${assignments}, updated_at = now()
+      WHERE (${stored}) IS DISTINCT FROM (${given})
       RETURNING id, (xmax = 0) AS inserted`.execute(db);
     // An invoice moved to another customer takes its settlements along.
     const updated = result.rows.filter((row) => !row.inserted).map((row) => row.id);
@@ -156,6 +164,19 @@ export type PaymentRecord = {
   currency: string;
   amountMinor: number;
   allocations: readonly { invoiceId: string; amountMinor: number }[];
+};
+
+/** Deletes payments (and so their allocations) by external id; returns how many there were. */
+export const deletePayments = async (db: Executor, portalId: number, source: string, externalIds: readonly string[]): Promise<number> => {
+  let deleted = 0;
+  for (const part of chunks([...new Set(externalIds)], 20_000)) {
+    const result = await sql`
+      DELETE FROM payments p
+      USING json_array_elements_text(${JSON.stringify(part)}::json) AS gone (external_id)
+      WHERE p.portal_id = ${portalId} AND p.source = ${source} AND p.external_id = gone.external_id`.execute(db);
+    deleted += Number(result.numAffectedRows ?? 0);
+  }
+  return deleted;
 };
 
 /** The settlements carried by invoices as payment records, one allocation each. */

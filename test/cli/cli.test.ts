@@ -125,6 +125,29 @@ describe('arbridge CLI', () => {
     expect(report.stdout).toMatch(/USD,group,KC,1,1,990\.00,/);
   });
 
+  it('keeps what a file has no column for, clears what it leaves empty, and un-pays an emptied paid_date', async () => {
+    const full = write(cwd, 'v1.csv', [
+      'invoice_id,customer_id,issue_date,due_date,amount,currency,sales_rep,voided_date,disputed,paid_date',
+      'V1,VC,2024-01-05,2024-02-04,100.00,USD,Ann,2024-01-10,no,',
+      'V2,VC,2024-01-05,2024-02-04,200.00,USD,Ann,,yes,',
+      'V3,VC,2024-01-05,2024-02-04,300.00,USD,Ann,,no,2024-02-01',
+    ]);
+    expect((await runCli(['import', 'invoices', full], { cwd })).stdout).toContain('invoices: 3 new');
+    const lean = write(cwd, 'v2.csv', ['invoice_id,customer_id,issue_date,due_date,amount,currency',
+      'V1,VC,2024-01-05,2024-02-04,100.00,USD', 'V2,VC,2024-01-05,2024-02-04,200.00,USD', 'V3,VC,2024-01-05,2024-02-04,300.00,USD']);
+    expect((await runCli(['import', 'invoices', lean], { cwd })).stdout).toContain('invoices: 0 new, 0 updated, 3 unchanged');
+    const byRep = async () => (await runCli(['report', '--as-of', '2024-06-30', '--format', 'csv', '--by', 'rep'], { cwd })).stdout;
+    // V1 stays voided, V2 disputed and open, V3 paid: Ann has 2 invoices and 200.00 open.
+    expect(await byRep()).toMatch(/USD,group,Ann,2,1,200\.00,/);
+    const cleared = write(cwd, 'v3.csv', ['invoice_id,customer_id,issue_date,due_date,amount,currency,sales_rep,paid_date',
+      'V3,VC,2024-01-05,2024-02-04,300.00,USD,,']);
+    const run = await runCli(['import', 'invoices', cleared], { cwd });
+    expect(run.stdout).toContain('invoices: 0 new, 1 updated, 0 unchanged; payments: 0 new, 1 updated, 0 unchanged');
+    const after = await byRep();
+    expect(after).toMatch(/USD,group,Ann,1,1,200\.00,/);
+    expect(after).toMatch(/USD,group,\(none\),\d+,\d+,/);
+  });
+
   it('prints csv and table formats', async () => {
     const csv = await runCli(['report', '--as-of', '2024-06-30', '--format', 'csv', '--by', 'rep'], { cwd });
     expect(csv.code).toBe(0);
