@@ -75,7 +75,8 @@ export type InvoiceRecord = Omit<InvoiceFact, 'settlements'>;
 
 /**
  * Invoices of the list that exist with settlements in another currency. Their settlements are amounts of
- * the old currency, so such a change is refused rather than letting one currency settle another.
+ * the old currency, so such a change is refused (by a trigger in the store; this finds them beforehand, so
+ * an import can name the rows).
  */
 export const currencyConflicts = async (
   db: Executor, portalId: number, source: string, invoices: readonly Pick<InvoiceRecord, 'id' | 'currency'>[],
@@ -108,11 +109,7 @@ export const upsertInvoices = async (
   db: Executor, portalId: number, source: string, invoices: readonly InvoiceRecord[],
   { keep = [] }: { keep?: readonly OptionalInvoiceColumn[] } = {},
 ): Promise<UpsertCounts> => {
-  const conflicts = await currencyConflicts(db, portalId, source, invoices);
-  if (conflicts.length > 0) {
-    const list = conflicts.slice(0, 5).map((c) => `${c.id} (${c.stored} → ${c.given})`).join(', ');
-    throw new Error(`Invoices with settlements cannot change currency: ${list}`);
-  }
+  // An invoice with settlements cannot change currency: a trigger refuses it (see the migrations).
   // Column names below are constants of this module, never input.
   const wanted = (column: (typeof INVOICE_COLUMNS)[number]): string =>
     (keep as readonly string[]).includes(column) ? `invoices.${column}` : `EXCLUDED.${column}`;

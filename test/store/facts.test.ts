@@ -111,7 +111,7 @@ describeEachStore('store facts', (backend) => {
     await expect(upsertCustomers(store.db, 1, 'csv', [customer('C\tTAB', 'Tab')])).rejects.toThrow(/check constraint/);
     // I1 has a payment in USD: it cannot become a EUR invoice; I3 (no payments) can.
     await expect(upsertInvoices(store.db, 1, 'csv', [invoice('I1', 'C1', { currency: 'EUR', disputed: true })]))
-      .rejects.toThrow('Invoices with settlements cannot change currency: I1 (USD → EUR)');
+      .rejects.toThrow('Invoice I1 has settlements in USD; it cannot change currency to EUR');
     expect(await upsertInvoices(store.db, 1, 'csv', [invoice('I3', 'C2', { currency: 'EUR' })])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
   });
 });

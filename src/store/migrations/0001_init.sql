@@ -85,3 +85,18 @@ CREATE TABLE policies (
   policy      jsonb NOT NULL,
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- Settlements are amounts of their invoice's currency: an invoice that has any cannot change currency.
+-- A trigger, so the check costs nothing on inserts and holds for every writer.
+CREATE FUNCTION invoices_keep_settled_currency() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.currency <> OLD.currency AND EXISTS (SELECT 1 FROM payment_allocations a WHERE a.invoice_id = OLD.id) THEN
+    RAISE EXCEPTION 'Invoice % has settlements in %; it cannot change currency to %', OLD.external_id, OLD.currency, NEW.currency
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER invoices_keep_settled_currency BEFORE UPDATE OF currency ON invoices
+  FOR EACH ROW EXECUTE FUNCTION invoices_keep_settled_currency();
