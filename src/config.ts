@@ -11,7 +11,62 @@ const Env = z.object({
   ARBRIDGE_PORTAL_ID: z.coerce.number().int().positive().default(1),
   ARBRIDGE_DEMO: z.enum(['auto', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ARBRIDGE_PUBLIC_URL: z.string().url().optional(),
+  ARBRIDGE_SECRET_KEY: z.string().optional(),
+  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  HUBSPOT_SCOPES: z.string().min(1).optional(),
+  HUBSPOT_API_BASE_URL: z.string().url().default('https://api.hubapi.com'),
+  HUBSPOT_AUTHORIZE_URL: z.string().url().default('https://app.hubspot.com/oauth/authorize'),
+  HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
+  HUBSPOT_PORTAL_ID: z.coerce.number().int().positive().optional(),
+  HUBSPOT_CALLS_PER_10S: z.coerce.number().int().min(1).max(10_000).optional(),
 });
+
+/** The scopes the app asks for at install (the same list as app-config/app/app-hsmeta.json's requiredScopes). */
+export const HUBSPOT_DEFAULT_SCOPES = [
+  'oauth',
+  'crm.objects.companies.read',
+  'crm.objects.companies.write',
+  'crm.objects.deals.read',
+  'crm.objects.deals.write',
+  'crm.schemas.companies.read',
+  'crm.schemas.companies.write',
+  'crm.schemas.deals.read',
+  'crm.schemas.deals.write',
+  'crm.objects.invoices.read',
+  'crm.schemas.invoices.read',
+  'crm.objects.owners.read',
+  'crm.objects.contacts.read',
+] as const;
+
+/** A 32-byte key given as 64 hex digits or base64 (44 characters with padding). */
+export const parseSecretKey = (text: string): Buffer => {
+  const trimmed = text.trim();
+  const hex = /^[0-9a-fA-F]{64}$/.test(trimmed);
+  const key = hex ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  if (key.length !== 32 || (!hex && key.toString('base64') !== trimmed)) {
+    throw new Error('ARBRIDGE_SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (openssl rand -base64 32)');
+  }
+  return key;
+};
+
+/**
+ * How the service talks to HubSpot. OAuth (several portals, tokens stored encrypted per portal) when a client
+ * id and secret are set; a private app's static token for one portal when HUBSPOT_ACCESS_TOKEN is set; both
+ * may be set (the private portal then uses its token). `clientSecret` also keys the v3 signatures of card
+ * requests and webhooks.
+ */
+export type HubSpotConfig = Readonly<{
+  clientId: string | null;
+  clientSecret: string | null;
+  scopes: readonly string[];
+  apiBaseUrl: string;
+  authorizeUrl: string;
+  privateApp: Readonly<{ accessToken: string; portalId: number }> | null;
+  /** The account's burst limit in calls per 10 s; the write-back paces itself below it. */
+  callsPer10s: number;
+}>;
 
 export type Config = Readonly<{
   env: 'development' | 'test' | 'production';
@@ -26,6 +81,11 @@ export type Config = Readonly<{
   /** 'auto' loads the demo portfolio when the store is empty on start. */
   demo: 'auto' | 'off';
   logLevel: string;
+  /** The origin HubSpot reaches the service at (signed URLs, OAuth redirect, permitted fetch URL). */
+  publicUrl: string;
+  /** The key that encrypts tokens at rest; null only outside production. */
+  secretKey: Buffer | null;
+  hubspot: HubSpotConfig;
 }>;
 
 /** Reads the environment once, validated; a bad value stops the process with the variable named. */
@@ -36,6 +96,35 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if ((e.HUBSPOT_ACCESS_TOKEN === undefined) !== (e.HUBSPOT_PORTAL_ID === undefined)) {
+    throw new Error('Invalid configuration: HUBSPOT_ACCESS_TOKEN and HUBSPOT_PORTAL_ID go together (the private app\'s token and its portal)');
+  }
+  if ((e.HUBSPOT_CLIENT_ID === undefined) !== (e.HUBSPOT_CLIENT_SECRET === undefined) && e.HUBSPOT_CLIENT_ID !== undefined) {
+    throw new Error('Invalid configuration: HUBSPOT_CLIENT_ID needs HUBSPOT_CLIENT_SECRET');
+  }
+  if (e.NODE_ENV === 'production') {
+    if (e.ARBRIDGE_SECRET_KEY === undefined) {
+      throw new Error('Invalid configuration: ARBRIDGE_SECRET_KEY is required in production (it encrypts stored tokens)');
+    }
+    if (e.HUBSPOT_CLIENT_SECRET === undefined) {
+      throw new Error('Invalid configuration: HUBSPOT_CLIENT_SECRET is required in production (it verifies HubSpot\'s signed requests)');
+    }
+    if (e.ARBRIDGE_PUBLIC_URL === undefined) {
+      throw new Error('Invalid configuration: ARBRIDGE_PUBLIC_URL is required in production (the https origin HubSpot calls)');
+    }
+  }
+  let secretKey: Buffer | null = null;
+  if (e.ARBRIDGE_SECRET_KEY !== undefined) {
+    try {
+      secretKey = parseSecretKey(e.ARBRIDGE_SECRET_KEY);
+    } catch (error) {
+      throw new Error(`Invalid configuration: ${(error as Error).message}`);
+    }
+  }
+  const privateApp = e.HUBSPOT_ACCESS_TOKEN !== undefined && e.HUBSPOT_PORTAL_ID !== undefined
+    ? Object.freeze({ accessToken: e.HUBSPOT_ACCESS_TOKEN, portalId: e.HUBSPOT_PORTAL_ID })
+    : null;
+  const publicUrl = (e.ARBRIDGE_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -46,5 +135,16 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     defaultPortalId: e.ARBRIDGE_PORTAL_ID,
     demo: e.ARBRIDGE_DEMO,
     logLevel: e.LOG_LEVEL,
+    publicUrl,
+    secretKey,
+    hubspot: Object.freeze({
+      clientId: e.HUBSPOT_CLIENT_ID ?? null,
+      clientSecret: e.HUBSPOT_CLIENT_SECRET ?? null,
+      scopes: Object.freeze(e.HUBSPOT_SCOPES ? e.HUBSPOT_SCOPES.split(/[\s,]+/).filter(Boolean) : [...HUBSPOT_DEFAULT_SCOPES]),
+      apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),
+      authorizeUrl: e.HUBSPOT_AUTHORIZE_URL,
+      privateApp,
+      callsPer10s: e.HUBSPOT_CALLS_PER_10S ?? (privateApp && !e.HUBSPOT_CLIENT_ID ? 100 : 110),
+    }),
   });
 };

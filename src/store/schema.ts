@@ -40,6 +40,8 @@ export type InvoicesTable = {
   source_status: string | null;
   source_updated_at: Timestamp | null;
   updated_at: Timestamp;
+  reference: string | null;
+  hubspot_deal_id: string | null;
 };
 
 export type PaymentsTable = {
@@ -67,6 +69,104 @@ export type PaymentAllocationsTable = {
 
 export type PoliciesTable = { portal_id: number; policy: unknown; updated_at: Timestamp };
 
+export type HubSpotInstallsTable = {
+  portal_id: number;
+  hub_domain: string | null;
+  scopes: string;
+  access_token_enc: string;
+  refresh_token_enc: string;
+  expires_at: Timestamp;
+  installed_at: Timestamp;
+  updated_at: Timestamp;
+};
+
+export type IdempotencyKeysTable = {
+  portal_id: number;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  status_code: number | null;
+  response: unknown;
+  created_at: Timestamp;
+};
+
+export type HubSpotCompaniesTable = {
+  portal_id: number;
+  company_id: string;
+  name: string | null;
+  domain: string | null;
+  customer_ref: string | null;
+  owner_id: string | null;
+  hs_updated_at: Timestamp | null;
+  synced_at: Timestamp;
+};
+
+export type HubSpotDealsTable = {
+  portal_id: number;
+  deal_id: string;
+  name: string | null;
+  amount: string | null;
+  currency: string | null;
+  stage: string | null;
+  owner_id: string | null;
+  company_id: string | null;
+  reference: string | null;
+  hs_updated_at: Timestamp | null;
+  synced_at: Timestamp;
+};
+
+export type CompanyMappingsTable = { portal_id: number; source: string; external_id: string; company_id: string; updated_at: Timestamp };
+
+export type CompanyLinkMethod = 'hubspot' | 'explicit_id' | 'mapping' | 'domain' | 'name' | 'manual' | 'manual_unlink';
+export type DealLinkMethod = 'invoice_deal_id' | 'association' | 'reference' | 'manual' | 'manual_unlink';
+
+export type CompanyLinksTable = {
+  portal_id: number;
+  customer_id: number;
+  company_id: string | null;
+  method: CompanyLinkMethod;
+  detail: string | null;
+  linked_by: string | null;
+  updated_at: Timestamp;
+};
+
+export type DealLinksTable = {
+  portal_id: number;
+  invoice_id: number;
+  deal_id: string | null;
+  method: DealLinkMethod;
+  detail: string | null;
+  linked_by: string | null;
+  updated_at: Timestamp;
+};
+
+export type HubSpotObjectType = 'companies' | 'deals';
+
+export type HubSpotWrittenTable = {
+  portal_id: number;
+  object_type: HubSpotObjectType;
+  object_id: string;
+  property: string;
+  value: string;
+  written_at: Timestamp;
+};
+
+export type HubSpotOutboxTable = {
+  id: Generated<number>;
+  portal_id: number;
+  object_type: HubSpotObjectType;
+  object_id: string;
+  properties: Record<string, string>;
+  version: Generated<number>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+};
+
+export type SyncCursorsTable = { portal_id: number; source: string; stream: string; cursor: string; updated_at: Timestamp };
+
 export type Database = {
   portals: PortalsTable;
   customers: CustomersTable;
@@ -74,5 +174,15 @@ export type Database = {
   payments: PaymentsTable;
   payment_allocations: PaymentAllocationsTable;
   policies: PoliciesTable;
+  hubspot_installs: HubSpotInstallsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  hubspot_companies: HubSpotCompaniesTable;
+  hubspot_deals: HubSpotDealsTable;
+  company_mappings: CompanyMappingsTable;
+  company_links: CompanyLinksTable;
+  deal_links: DealLinksTable;
+  hubspot_written: HubSpotWrittenTable;
+  hubspot_outbox: HubSpotOutboxTable;
+  sync_cursors: SyncCursorsTable;
   schema_migrations: { version: string; applied_at: Timestamp };
 };
