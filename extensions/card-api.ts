@@ -82,3 +82,102 @@ export const CompanySummarySchema = z.object({
 });
 
 export type CompanySummary = z.infer<typeof CompanySummarySchema>;
+
+// ---- The signed card API (`/api/v1/cards/*`): one request per card render. ----
+
+export const COMPANY_LINK_METHODS = ['hubspot', 'explicit_id', 'mapping', 'domain', 'name', 'manual'] as const;
+export const DEAL_LINK_METHODS = ['invoice_deal_id', 'association', 'reference', 'manual'] as const;
+
+/** How a HubSpot company is tied to an accounting customer, and how that tie was made. */
+export const CompanyMatchSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('matched'),
+    customer_id: z.string(),
+    customer_name: z.string().nullable(),
+    source: z.string(),
+    method: z.enum(COMPANY_LINK_METHODS),
+    detail: z.string().nullable(),
+  }),
+  z.object({ status: z.literal('unmatched') }),
+]);
+
+/** `GET /api/v1/cards/company?objectId=&asOf=`: the company card's data. */
+export const CompanyCardSchema = z.object({
+  portal_id: z.number().int().positive(),
+  company_id: z.string(),
+  as_of: IsoDate,
+  match: CompanyMatchSchema,
+  /** Null when the company is not matched to a customer. */
+  summary: CompanySummarySchema.nullable(),
+});
+export type CompanyCard = z.infer<typeof CompanyCardSchema>;
+
+/** One invoice of a deal, as the deal card lists it. */
+export const DealInvoiceSchema = z.object({
+  id: z.string(),
+  number: z.string().nullable(),
+  currency: z.string().length(3),
+  amount: Money,
+  collected: Money,
+  outstanding: Money,
+  overdue: Money,
+  due_date: IsoDate,
+  status: z.enum(['paid', 'open', 'overdue', 'void', 'written_off', 'credited']),
+  link_method: z.enum(DEAL_LINK_METHODS),
+});
+
+/** Billed, collected, outstanding and overdue of a deal's invoices in one currency. */
+export const DealTotalsSchema = z.object({
+  currency: z.string().length(3),
+  invoiced: Money,
+  collected: Money,
+  outstanding: Money,
+  overdue: Money,
+});
+
+/** `GET /api/v1/cards/deal?objectId=&asOf=`: the deal card's data. */
+export const DealCardSchema = z.object({
+  portal_id: z.number().int().positive(),
+  deal_id: z.string(),
+  as_of: IsoDate,
+  invoices: z.array(DealInvoiceSchema),
+  totals: z.array(DealTotalsSchema),
+  /** The deal's company, when HubSpot associates one, with its match and risk per currency. */
+  company: z.object({
+    company_id: z.string(),
+    match: CompanyMatchSchema,
+    risk: z.array(z.object({ currency: z.string().length(3), risk: ReportRiskSchema })),
+  }).nullable(),
+});
+export type DealCard = z.infer<typeof DealCardSchema>;
+
+/** `GET /api/v1/cards/customers?query=`: accounting customers not linked to any company, for the link picker. */
+export const CustomerChoicesSchema = z.object({
+  customers: z.array(z.object({
+    id: z.string(),
+    source: z.string(),
+    external_id: z.string(),
+    name: z.string().nullable(),
+    domain: z.string().nullable(),
+  })),
+});
+export type CustomerChoices = z.infer<typeof CustomerChoicesSchema>;
+
+/** Every POST from a card carries an idempotency key; a retry with the same key replays the first answer. */
+const IdempotencyKey = z.string().min(8).max(200).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');
+
+/** `POST /api/v1/cards/company/link`: link the card's company to an accounting customer by hand. */
+export const LinkCompanyRequestSchema = z.strictObject({
+  objectId: z.string().regex(/^\d{1,20}$/, 'a HubSpot record id'),
+  customerId: z.string().regex(/^\d{1,20}$/, 'a customer id'),
+  idempotencyKey: IdempotencyKey,
+});
+
+/** `POST /api/v1/cards/company/unlink`: undo a link; later matching leaves the customer unlinked. */
+export const UnlinkCompanyRequestSchema = z.strictObject({
+  objectId: z.string().regex(/^\d{1,20}$/, 'a HubSpot record id'),
+  idempotencyKey: IdempotencyKey,
+});
+
+export const LinkResultSchema = z.object({ company_id: z.string(), match: CompanyMatchSchema });
+export type LinkResult = z.infer<typeof LinkResultSchema>;
