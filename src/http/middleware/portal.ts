@@ -6,12 +6,19 @@ export const DEV_PORTAL_HEADER = 'x-arbridge-portal-id';
 
 export type PortalOptions = { env: 'development' | 'test' | 'production'; defaultPortalId: number };
 
+/** Card routes (under the /api/v1 mount): scoped by HubSpot's signature (hubspot-signature.ts), never here. */
+const CARD_PATH = /^\/cards(\/|$)/i;
+
 /**
  * Sets `res.locals.portalId`, the only source of the tenant for a request. Outside production the
  * development header may name a portal (else the default portal); in production no unsigned request
- * reaches tenant data.
+ * reaches tenant data. Card requests are left to the signature check: the header never applies to them.
  */
 export const portalScope = (options: PortalOptions): RequestHandler => (req, res, next) => {
+  if (CARD_PATH.test(req.path)) {
+    next();
+    return;
+  }
   if (options.env === 'production') {
     next(new AppError('unauthenticated', 'This request is not signed by HubSpot'));
     return;

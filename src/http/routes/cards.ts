@@ -1,0 +1,57 @@
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { LinkCompanyRequestSchema, UnlinkCompanyRequestSchema } from '../../../extensions/card-api';
+import { isIsoDate } from '../../domain/calendar';
+import { companyCard, customerChoices, dealCard, linkCompany, unlinkCompany } from '../../services/cards';
+import { hubspotSignature, hubspotUserOf, type SignedRequestOptions } from '../middleware/hubspot-signature';
+import { idempotentAction } from '../middleware/idempotency';
+import { portalOf } from '../middleware/portal';
+import { parseOrThrow } from '../parse';
+
+// The signed card API: every route under /api/v1/cards answers only requests HubSpot signed, for the portal
+// the signature names. Query schemas are not strict: HubSpot's proxy adds its own parameters (appId,
+// portalId, userId, userEmail).
+
+const AsOf = z.string().refine(isIsoDate, 'must be a calendar date YYYY-MM-DD');
+const RecordId = z.string().regex(/^\d{1,20}$/, 'must be a HubSpot record id');
+const CardQuery = z.object({ objectId: RecordId, asOf: AsOf.optional() });
+const ChoicesQuery = z.object({
+  query: z.string().max(200).default(''),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export type CardRouteDeps = SignedRequestOptions & { today: () => string };
+
+/** Who made a change from a card: the signed user's email, else their HubSpot user id. */
+const linkedBy = (res: Response): string | null => {
+  const user = hubspotUserOf(res);
+  return user.email ?? (user.id !== null ? `hubspot-user:${user.id}` : null);
+};
+
+export const cardRoutes = (deps: CardRouteDeps): Router =>
+  Router()
+    .use('/api/v1/cards', (_req, res, next) => {
+      // Card answers are per portal and user: never cached by anything between HubSpot and us.
+      res.set('Cache-Control', 'no-store');
+      next();
+    }, hubspotSignature(deps))
+    .get('/api/v1/cards/company', async (req, res) => {
+      const { objectId, asOf = deps.today() } = parseOrThrow(CardQuery, req.query, 'Query parameters');
+      res.json(await companyCard(deps.db, portalOf(res), objectId, asOf));
+    })
+    .get('/api/v1/cards/deal', async (req, res) => {
+      const { objectId, asOf = deps.today() } = parseOrThrow(CardQuery, req.query, 'Query parameters');
+      res.json(await dealCard(deps.db, portalOf(res), objectId, asOf));
+    })
+    .get('/api/v1/cards/customers', async (req, res) => {
+      const { query, limit } = parseOrThrow(ChoicesQuery, req.query, 'Query parameters');
+      res.json(await customerChoices(deps.db, portalOf(res), query, limit));
+    })
+    .post('/api/v1/cards/company/link', idempotentAction(deps.db, LinkCompanyRequestSchema, async (trx, input, res) => {
+      const body = await linkCompany(trx, portalOf(res), { companyId: input.objectId, customerId: input.customerId, linkedBy: linkedBy(res) });
+      return { status: 200, body };
+    }))
+    .post('/api/v1/cards/company/unlink', idempotentAction(deps.db, UnlinkCompanyRequestSchema, async (trx, input, res) => {
+      const body = await unlinkCompany(trx, portalOf(res), { companyId: input.objectId, linkedBy: linkedBy(res) });
+      return { status: 200, body };
+    }));
