@@ -21,6 +21,7 @@ const Env = z.object({
   HUBSPOT_ACCESS_TOKEN: z.string().min(1).optional(),
   HUBSPOT_PORTAL_ID: z.coerce.number().int().positive().optional(),
   HUBSPOT_CALLS_PER_10S: z.coerce.number().int().min(1).max(10_000).optional(),
+  HUBSPOT_PUSH_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15),
 });
 
 /** The scopes the app asks for at install (the same list as app-config/app/app-hsmeta.json's requiredScopes). */
@@ -38,6 +39,7 @@ export const HUBSPOT_DEFAULT_SCOPES = [
   'crm.schemas.invoices.read',
   'crm.objects.owners.read',
   'crm.objects.contacts.read',
+  'crm.objects.contacts.write',
 ] as const;
 
 /** A 32-byte key given as 64 hex digits or base64 (44 characters with padding). */
@@ -66,6 +68,8 @@ export type HubSpotConfig = Readonly<{
   privateApp: Readonly<{ accessToken: string; portalId: number }> | null;
   /** The account's burst limit in calls per 10 s; the write-back paces itself below it. */
   callsPer10s: number;
+  /** Minutes between scheduled write-back rounds in the service; 0 turns the schedule off. */
+  pushIntervalMinutes: number;
 }>;
 
 export type Config = Readonly<{
@@ -145,6 +149,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       authorizeUrl: e.HUBSPOT_AUTHORIZE_URL,
       privateApp,
       callsPer10s: e.HUBSPOT_CALLS_PER_10S ?? (privateApp && !e.HUBSPOT_CLIENT_ID ? 100 : 110),
+      pushIntervalMinutes: e.HUBSPOT_PUSH_INTERVAL_MINUTES,
     }),
   });
 };

@@ -3,22 +3,27 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Db } from '../store/database';
 import { errorHandler, notFound } from './middleware/errors';
+import { keepRawBody } from './middleware/hubspot-signature';
 import { portalScope } from './middleware/portal';
+import { cardRoutes } from './routes/cards';
+import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { reportRoutes } from './routes/reports';
 
 export type AppDeps = {
   db: Db;
-  config: Pick<Config, 'env' | 'defaultPortalId'>;
+  config: Pick<Config, 'env' | 'defaultPortalId'> & Partial<Pick<Config, 'publicUrl' | 'hubspot'>>;
   logger: Logger;
   /** Today's date; the only clock the routes read (asOf defaults to it). */
   today: () => string;
+  /** The HubSpot OAuth install routes; mounted when given (the service always gives them). */
+  oauth?: OAuthRouteDeps;
 };
 
 export const createApp = (deps: AppDeps): Express => {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: '256kb' }));
+  app.use(express.json({ limit: '256kb', verify: keepRawBody }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -28,7 +33,9 @@ export const createApp = (deps: AppDeps): Express => {
       endpoints: ['GET /healthz', 'GET /api/v1/portfolio?asOf=&by=', 'GET /api/v1/companies/:customerId/summary?asOf='],
     });
   });
+  if (deps.oauth) app.use(oauthRoutes(deps.oauth));
   app.use('/api/v1', portalScope(deps.config));
+  app.use(cardRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -1,23 +1,28 @@
 import type { Server } from 'node:http';
 import { today } from '../clock';
 import { loadConfig, type Config } from '../config';
+import { createHubSpotAuth, type HubSpotAuth } from '../hubspot/auth';
 import { createLogger } from '../logger';
+import { resolveSecretKey } from '../secrets/keys';
 import { seedDemoIfEmpty } from '../services/demo';
 import { openStore, storeOptionsFrom, type Store } from '../store/store';
 import { createApp } from './app';
 
 
-export type Running = { server: Server; store: Store; url: string; stop: () => Promise<void> };
+export type Running = { server: Server; store: Store; url: string; auth: HubSpotAuth; stop: () => Promise<void> };
 
 /** Opens (and migrates) the store, loads the demo portfolio into an empty one, and serves HTTP. */
 export const startService = async (config: Config): Promise<Running> => {
   const logger = createLogger(config.logLevel);
+  // Before anything opens: production refuses to start without ARBRIDGE_SECRET_KEY.
+  const key = resolveSecretKey(config, logger);
   const store = await openStore(storeOptionsFrom(config));
+  const auth = createHubSpotAuth({ db: store.db, config, key, logger });
   if (config.demo === 'auto') {
     const seeded = await seedDemoIfEmpty(store.db, config.defaultPortalId, today());
     if (seeded) logger.info({ portalId: config.defaultPortalId, ...seeded }, 'loaded the demo portfolio into the empty store');
   }
-  const app = createApp({ db: store.db, config, logger, today });
+  const app = createApp({ db: store.db, config, logger, today, oauth: { config, auth, key, logger } });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -29,7 +34,7 @@ export const startService = async (config: Config): Promise<Running> => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.close();
   };
-  return { server, store, url, stop };
+  return { server, store, url, auth, stop };
 };
 
 if (require.main === module) {

@@ -1,0 +1,249 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { loadConfig, type Config } from '../../src/config';
+import { createApp } from '../../src/http/app';
+import { startService } from '../../src/http/main';
+import { STATE_TTL_MS, signState, verifyState } from '../../src/http/routes/oauth';
+import { accessContext, createHubSpotAuth, refreshContext } from '../../src/hubspot/auth';
+import { createLogger } from '../../src/logger';
+import { openSecret } from '../../src/secrets/crypto';
+import { DEV_KEY_FILE } from '../../src/secrets/keys';
+import type { Store } from '../../src/store/store';
+import { startFakeHubSpot, type FakeHubSpot } from '../fakes/hubspot';
+import { tempDir } from '../helpers/cli';
+import { describeEachStore, openTestStore } from '../helpers/stores';
+
+const KEY = Buffer.alloc(32, 5);
+const PORTAL = 620_001;
+const PUBLIC_URL = 'https://arbridge.example.com';
+const REDIRECT_URI = `${PUBLIC_URL}/oauth/hubspot/callback`;
+const AUTHORIZE_URL = 'https://app.hubspot.com/oauth/authorize';
+const SCOPES = 'oauth crm.objects.companies.read crm.objects.companies.write';
+
+const oauthEnv = (fake: FakeHubSpot): Record<string, string> => ({
+  HUBSPOT_CLIENT_ID: 'client-1',
+  HUBSPOT_CLIENT_SECRET: 'secret-1',
+  HUBSPOT_API_BASE_URL: fake.url,
+  HUBSPOT_AUTHORIZE_URL: AUTHORIZE_URL,
+  HUBSPOT_SCOPES: SCOPES,
+  ARBRIDGE_PUBLIC_URL: PUBLIC_URL,
+  LOG_LEVEL: 'silent',
+});
+
+describeEachStore('OAuth install routes', (backend) => {
+  let store: Store;
+  let fake: FakeHubSpot;
+  let config: Config;
+  let clock: number;
+  let app: ReturnType<typeof createApp>;
+  const logger = createLogger('silent');
+  const now = (): number => clock;
+
+  const appFor = (cfg: Config): ReturnType<typeof createApp> => {
+    const auth = createHubSpotAuth({ db: store.db, config: cfg, key: KEY, logger, now });
+    return createApp({ db: store.db, config: cfg, logger, today: () => '2026-05-04', oauth: { config: cfg, auth, key: KEY, logger, now } });
+  };
+
+  beforeAll(async () => {
+    fake = await startFakeHubSpot({ clientId: 'client-1', clientSecret: 'secret-1', redirectUri: REDIRECT_URI, rateLimit: null });
+    fake.addPortal(PORTAL, { hubDomain: 'acme.hubspot.com' });
+    config = loadConfig(oauthEnv(fake));
+    store = await openTestStore(backend);
+    app = appFor(config);
+  });
+  afterAll(async () => {
+    await store.close();
+    await fake.close();
+  });
+  beforeEach(async () => {
+    await store.db.deleteFrom('hubspot_installs').execute();
+    clock = Date.parse('2026-05-04T09:00:00Z');
+    fake.setFaults(null);
+    fake.clearRequests();
+  });
+
+  const installs = async (): Promise<number> => (await store.db.selectFrom('hubspot_installs').select('portal_id').execute()).length;
+  const tokenExchanges = (): number => fake.requests.filter((r) => r.path === '/oauth/v1/token').length;
+
+  /** The state of a fresh install redirect, as the browser carries it back. */
+  const installState = async (): Promise<string> => {
+    const res = await request(app).get('/oauth/hubspot/install');
+    return new URL(res.headers.location as string).searchParams.get('state') as string;
+  };
+
+  it('sends the browser to HubSpot with the client id, redirect URI, scopes and a signed state', async () => {
+    const res = await request(app).get('/oauth/hubspot/install');
+    expect(res.status).toBe(302);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const location = res.headers.location as string;
+    const url = new URL(location);
+    expect(`${url.origin}${url.pathname}`).toBe(AUTHORIZE_URL);
+    expect([...url.searchParams.keys()]).toEqual(['client_id', 'redirect_uri', 'scope', 'state']);
+    expect(url.searchParams.get('client_id')).toBe('client-1');
+    expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
+    expect(url.searchParams.get('scope')).toBe(SCOPES);
+    expect(location).toContain(`scope=${SCOPES.replaceAll(' ', '%20')}&`);
+    const state = url.searchParams.get('state') as string;
+    expect(verifyState(KEY, state, clock)).toBe('ok');
+    expect(verifyState(Buffer.alloc(32, 6), state, clock)).toBe('invalid');
+    // Each redirect carries its own nonce.
+    expect(await installState()).not.toBe(state);
+  });
+
+  it('asks for the default scopes when HUBSPOT_SCOPES is not set', async () => {
+    const { HUBSPOT_SCOPES: _omit, ...env } = oauthEnv(fake);
+    const defaults = loadConfig(env);
+    const res = await request(appFor(defaults)).get('/oauth/hubspot/install');
+    expect(new URL(res.headers.location as string).searchParams.get('scope')).toBe(defaults.hubspot.scopes.join(' '));
+    expect(defaults.hubspot.scopes).toContain('crm.objects.companies.write');
+  });
+
+  it('completes an install: exchanges the code, stores the tokens sealed, and says which portal', async () => {
+    const state = await installState();
+    const code = fake.issueAuthorizationCode(PORTAL);
+    const res = await request(app).get('/oauth/hubspot/callback').query({ code, state });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.text).toContain(`<title>ARBridge is installed in portal ${PORTAL}</title>`);
+    expect(res.text).toContain(`ARBridge is installed in portal ${PORTAL} (acme.hubspot.com).`);
+
+    const row = await store.db.selectFrom('hubspot_installs').selectAll().where('portal_id', '=', PORTAL).executeTakeFirstOrThrow();
+    const access = openSecret(KEY, row.access_token_enc, accessContext(PORTAL));
+    const refresh = openSecret(KEY, row.refresh_token_enc, refreshContext(PORTAL));
+    // The tokens are the ones the fake issued for this code: the access token our code looked up, and a refresh
+    // token HubSpot accepts for this portal.
+    const lookup = fake.requests.find((r) => r.path.startsWith('/oauth/v1/access-tokens/'));
+    expect(lookup?.path).toBe(`/oauth/v1/access-tokens/${access}`);
+    expect(lookup?.portalId).toBe(PORTAL);
+    const info = await fetch(`${fake.url}/oauth/v1/refresh-tokens/${refresh}`).then((r) => r.json() as Promise<{ hub_id: number }>);
+    expect(info.hub_id).toBe(PORTAL);
+    for (const value of Object.values(row)) {
+      expect(String(value)).not.toContain(access);
+      expect(String(value)).not.toContain(refresh);
+    }
+    expect(res.text).not.toContain(access);
+    expect(res.text).not.toContain(refresh);
+    expect(res.text).not.toContain(code);
+    expect(row.hub_domain).toBe('acme.hubspot.com');
+    expect(row.scopes.split(' ')).toContain('oauth');
+
+    // The code is single-use: the same callback again is refused and the install stays.
+    const again = await request(app).get('/oauth/hubspot/callback').query({ code, state });
+    expect(again.status).toBe(400);
+    expect(again.text).toContain('HubSpot refused the authorization code: BAD_AUTH_CODE: missing or unknown auth code.');
+    expect(await installs()).toBe(1);
+  });
+
+  it.each([
+    ['a tampered signature', (s: string) => `${s.slice(0, -1)}${s.endsWith('A') ? 'B' : 'A'}`],
+    ['a tampered time', (s: string) => s.replace(/^\d+/, (t) => String(Number(t) + 1))],
+    ['garbage', () => 'not-a-state'],
+    ['an empty state', () => ''],
+  ])('refuses a callback with %s, storing nothing and never exchanging the code', async (_label, mangle) => {
+    const state = mangle(await installState());
+    const res = await request(app).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('ARBridge was not installed');
+    expect(res.text).toMatch(/state does not check out|expects the <code>code<\/code> and <code>state<\/code>/);
+    expect(await installs()).toBe(0);
+    expect(tokenExchanges()).toBe(0);
+  });
+
+  it('refuses a state older than 10 minutes, and takes one just inside', async () => {
+    const state = await installState();
+    clock += STATE_TTL_MS + 1_000;
+    const late = await request(app).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state });
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('This install link has expired (links are good for 10 minutes).');
+    expect(late.text).toContain('<a href="/oauth/hubspot/install">start the install again</a>');
+    expect(await installs()).toBe(0);
+    expect(tokenExchanges()).toBe(0);
+
+    clock -= 2_000;
+    const inTime = await request(app).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state });
+    expect(inTime.status).toBe(200);
+    expect(await installs()).toBe(1);
+  });
+
+  it('shows HubSpot\'s error when the user did not grant access, storing nothing', async () => {
+    const state = await installState();
+    const res = await request(app).get('/oauth/hubspot/callback')
+      .query({ error: 'access_denied', error_description: 'The user <b>declined</b> the install', state });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.text).toContain('HubSpot said: The user &lt;b&gt;declined&lt;/b&gt; the install');
+    expect(await installs()).toBe(0);
+    expect(tokenExchanges()).toBe(0);
+  });
+
+  it('answers 502 when HubSpot fails during the exchange, storing nothing', async () => {
+    const state = await installState();
+    fake.setFaults({ rate: 1, kinds: ['500'] });
+    const res = await request(app).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state });
+    expect(res.status).toBe(502);
+    expect(res.text).toContain('HubSpot could not be reached to finish the install.');
+    expect(await installs()).toBe(0);
+  });
+
+  it('answers 503 when OAuth is not configured', async () => {
+    const bare = loadConfig({ HUBSPOT_API_BASE_URL: fake.url, ARBRIDGE_PUBLIC_URL: PUBLIC_URL });
+    const plain = appFor(bare);
+    for (const url of ['/oauth/hubspot/install', `/oauth/hubspot/callback?code=x&state=${signState(KEY, clock)}`]) {
+      const res = await request(plain).get(url);
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({
+        error: 'not_configured',
+        message: 'HubSpot OAuth is not configured on this service: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET',
+      });
+    }
+    expect(tokenExchanges()).toBe(0);
+  });
+
+  it('offers no public uninstall route', async () => {
+    await request(app).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state: await installState() });
+    for (const method of ['post', 'delete', 'get'] as const) {
+      const res = await request(app)[method]('/oauth/hubspot/uninstall').send({ portalId: PORTAL });
+      expect(res.status).toBe(404);
+    }
+    expect(await installs()).toBe(1);
+  });
+});
+
+describe('the service with HubSpot OAuth', () => {
+  const dir = tempDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('serves the install route, sealing tokens with a development key file when no key is set', async () => {
+    const dataDir = path.join(dir, 'data');
+    const config = loadConfig({
+      ARBRIDGE_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ARBRIDGE_DEMO: 'off',
+      HUBSPOT_CLIENT_ID: 'client-1', HUBSPOT_CLIENT_SECRET: 'secret-1', ARBRIDGE_PUBLIC_URL: PUBLIC_URL,
+    });
+    const running = await startService(config);
+    try {
+      const res = await fetch(`${running.url}/oauth/hubspot/install`, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(new URL(res.headers.get('location') as string).searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
+      expect(fs.statSync(path.join(dataDir, DEV_KEY_FILE)).mode & 0o777).toBe(0o600);
+      expect(await running.auth.status(PORTAL)).toEqual({ mode: 'none' });
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('refuses to start in production without ARBRIDGE_SECRET_KEY', async () => {
+    const production = {
+      NODE_ENV: 'production', ARBRIDGE_DATA_DIR: path.join(dir, 'prod'), PORT: '0', LOG_LEVEL: 'silent',
+      HUBSPOT_CLIENT_ID: 'client-1', HUBSPOT_CLIENT_SECRET: 'secret-1', ARBRIDGE_PUBLIC_URL: PUBLIC_URL,
+    };
+    expect(() => loadConfig(production)).toThrow('Invalid configuration: ARBRIDGE_SECRET_KEY is required in production (it encrypts stored tokens)');
+    // A configuration built without loadConfig is refused by the service itself, before it opens anything.
+    const withKey = loadConfig({ ...production, ARBRIDGE_SECRET_KEY: KEY.toString('base64') });
+    await expect(startService({ ...withKey, secretKey: null })).rejects.toThrow('ARBRIDGE_SECRET_KEY is required in production');
+    expect(fs.existsSync(path.join(dir, 'prod'))).toBe(false);
+  });
+});
