@@ -1,3 +1,5 @@
+import { backoffMs, classifyHubSpotError, hubspotErrorStatus, realSleep } from './http-retry';
+
 /**
  * Every HubSpot call of a portal goes through one caller: it paces calls below the account's burst limit
  * (a rolling window, like HubSpot's TEN_SECONDLY_ROLLING policy), waits out a 429 for everyone (Retry-After),
@@ -24,35 +26,8 @@ export type CallerOptions = {
   sleep?: (ms: number) => Promise<void>;
 };
 
-export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** HTTP status of an SDK error (ApiException has `code`), or null for network and other errors. */
-export const statusOf = (error: unknown): number | null => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && code >= 100 && code < 600 ? code : null;
-};
-
-const header = (error: unknown, name: string): string | undefined => {
-  const headers = (error as { headers?: Record<string, string> } | null)?.headers;
-  if (!headers) return undefined;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : headers[key];
-};
-
-/** Retry-After in ms (seconds or an HTTP date), or null when absent or unreadable. */
-export const retryAfterMs = (error: unknown, now: number): number | null => {
-  const value = header(error, 'retry-after');
-  if (value === undefined) return null;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-};
-
-const isNetworkError = (error: unknown): boolean => {
-  if (statusOf(error) !== null) return false;
-  const text = `${(error as Error)?.name ?? ''} ${(error as Error)?.message ?? ''} ${String((error as { cause?: { code?: string } })?.cause?.code ?? '')}`;
-  return /fetch failed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|UND_ERR|network/i.test(text);
-};
+/** HTTP status of an SDK error, or null for network and other errors. */
+export const statusOf = hubspotErrorStatus;
 
 export const createCaller = (options: CallerOptions): HubSpotCaller => {
   const windowMs = options.windowMs ?? 10_000;
@@ -92,22 +67,20 @@ export const createCaller = (options: CallerOptions): HubSpotCaller => {
       try {
         return await fn();
       } catch (error) {
-        const status = statusOf(error);
-        if (status === 429 && rateLimitWaits < maxRateLimitWaits) {
+        const decision = classifyHubSpotError(error);
+        if (!decision.retry) throw error;
+        if (decision.reason === '429') {
           stats.rateLimited += 1;
           rateLimitWaits += 1;
-          const wait = retryAfterMs(error, now()) ?? windowMs;
-          pausedUntil = Math.max(pausedUntil, now() + wait);
+          if (rateLimitWaits > maxRateLimitWaits) throw error;
+          pausedUntil = Math.max(pausedUntil, now() + (decision.retryAfterMs ?? windowMs));
           continue;
         }
-        const retriable = (status !== null && status >= 500) || isNetworkError(error);
-        if (!retriable) throw error;
-        if (status !== null) stats.serverErrors += 1;
+        if (decision.reason === '5xx') stats.serverErrors += 1;
         else stats.networkErrors += 1;
         failures += 1;
         if (failures >= maxAttempts) throw error;
-        const backoff = baseDelayMs * 2 ** (failures - 1);
-        await sleep(backoff / 2 + Math.random() * (backoff / 2));
+        await sleep(Math.max(decision.retryAfterMs ?? 0, backoffMs(failures, baseDelayMs, 30_000, Math.random)));
       }
     }
   };

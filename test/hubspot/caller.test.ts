@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createCaller, retryAfterMs } from '../../src/hubspot/caller';
+import { createCaller } from '../../src/hubspot/caller';
 
 /** A clock that only moves when the caller sleeps: pacing is checked in virtual time. */
 const virtualClock = () => {
@@ -65,7 +65,7 @@ describe('createCaller', () => {
     expect(caller.stats.networkErrors).toBe(2);
   });
 
-  it('does not retry other client errors', async () => {
+  it('does not retry other client errors, nor a 429 of the daily limit', async () => {
     const caller = createCaller({ callsPerWindow: 100 });
     let attempts = 0;
     await expect(caller.call(async () => {
@@ -73,12 +73,11 @@ describe('createCaller', () => {
       throw httpError(400);
     })).rejects.toThrow('HTTP 400');
     expect(attempts).toBe(1);
-  });
-
-  it('reads Retry-After as seconds or as an HTTP date', () => {
-    expect(retryAfterMs(httpError(429, { 'retry-after': '1.5' }), 0)).toBe(1_500);
-    expect(retryAfterMs(httpError(429, { 'Retry-After': new Date(10_000).toUTCString() }), 4_000)).toBe(6_000);
-    expect(retryAfterMs(httpError(429), 0)).toBeNull();
-    expect(retryAfterMs(httpError(429, { 'retry-after': 'soon' }), 0)).toBeNull();
+    const daily = Object.assign(httpError(429), { body: { policyName: 'DAILY' } });
+    await expect(caller.call(async () => {
+      attempts += 1;
+      throw daily;
+    })).rejects.toBe(daily);
+    expect(attempts).toBe(2);
   });
 });
