@@ -1,0 +1,76 @@
+import {
+  Alert, Button, Divider, Flex, Heading, LoadingSpinner, Statistics, StatisticsItem, Text, useExtensionContext,
+} from '@hubspot/ui-extensions';
+import { useCallback } from 'react';
+import {
+  COMPANY_LINK_METHODS, CompanyCardSchema, LinkResultSchema, type CompanyCard as CompanyCardData,
+} from './card-api.ts';
+import { ErrorPanel } from './components/ErrorPanel.tsx';
+import { LinkPicker } from './components/LinkPicker.tsx';
+import { RiskSummary } from './components/RiskSummary.tsx';
+import { formatDays, formatMoney, formatRate } from './format.ts';
+import { useCardData } from './hooks/useCardData.ts';
+import { useIdempotentPost } from './hooks/useIdempotentPost.ts';
+
+/** How each link method reads on the card. */
+export const COMPANY_LINK_METHOD_LABELS: Record<(typeof COMPANY_LINK_METHODS)[number], string> = {
+  hubspot: 'from HubSpot invoices',
+  explicit_id: 'by the customer id on the company',
+  mapping: 'by the mapping file',
+  domain: 'by email or website domain',
+  name: 'by company name',
+  manual: 'linked by hand',
+};
+
+type Matched = Extract<CompanyCardData['match'], { status: 'matched' }>;
+
+const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
+  card: CompanyCardData; match: Matched; locale: string | undefined; objectId: string; onChange: () => void;
+}) => {
+  const unlink = useIdempotentPost('/api/v1/cards/company/unlink', LinkResultSchema, onChange);
+  const currencies = card.summary?.currencies ?? [];
+  return (
+    <Flex direction="column" gap="md">
+      <Text testId="match">
+        {`Linked to ${match.customer_name ?? match.customer_id} (${match.source}), ${COMPANY_LINK_METHOD_LABELS[match.method]}${match.detail ? `: ${match.detail}` : ''}.`}
+      </Text>
+      {currencies.length === 0 && <Text testId="no-invoices">{`No invoices for this customer as of ${card.as_of}.`}</Text>}
+      {currencies.map(({ currency, metrics, risk }) => (
+        <Flex key={currency} direction="column" gap="sm">
+          <Heading>{currency}</Heading>
+          <Statistics>
+            <StatisticsItem testId={`outstanding-${currency}`} label="Outstanding" number={formatMoney(metrics.outstanding, currency, locale)} />
+            <StatisticsItem testId={`overdue-${currency}`} label="Overdue" number={formatMoney(metrics.overdue, currency, locale)} />
+            <StatisticsItem testId={`on-time-${currency}`} label="Paid on time" number={formatRate(metrics.on_time_rate, locale)} />
+            <StatisticsItem testId={`days-late-${currency}`} label="Weighted days late" number={formatDays(metrics.weighted_days_late, locale)} />
+          </Statistics>
+          <RiskSummary currency={currency} risk={risk} />
+        </Flex>
+      ))}
+      <Divider />
+      <Button testId="unlink" variant="destructive" disabled={unlink.state.status === 'sending'}
+        onClick={() => void unlink.start({ objectId })}>Unlink this customer</Button>
+      {unlink.state.status === 'failed' && (
+        <Alert title="The customer was not unlinked" variant="danger">
+          <Text>{unlink.state.error.message}</Text>
+          <Button testId="retry-unlink" onClick={() => void unlink.retry()}>Try again</Button>
+        </Alert>
+      )}
+    </Flex>
+  );
+};
+
+/** The company record card: the linked accounting customer's receivables and risk, or a way to link one. */
+export const CompanyCard = () => {
+  const context = useExtensionContext<'crm.record.tab'>();
+  const objectId = String(context.crm.objectId);
+  const locale = context.user.locale;
+  const { state, reload } = useCardData(`/api/v1/cards/company?objectId=${encodeURIComponent(objectId)}`, CompanyCardSchema);
+  const changed = useCallback(() => reload(), [reload]);
+
+  if (state.status === 'loading') return <LoadingSpinner label="Loading receivables" layout="centered" />;
+  if (state.status === 'error') return <ErrorPanel title="Receivables are not available" error={state.error} onRetry={reload} />;
+  const card = state.data;
+  if (card.match.status === 'unmatched') return <LinkPicker objectId={objectId} onLinked={changed} />;
+  return <MatchedCompany card={card} match={card.match} locale={locale} objectId={objectId} onChange={changed} />;
+};
