@@ -20,7 +20,13 @@ export const INVOICE_FIELDS = [
   'issue_date', 'due_date', 'currency', 'amount', 'voided_date', 'disputed', 'sales_rep', 'product', 'deal_id',
   'terms', 'paid_date',
 ] as const;
-export type InvoiceField = (typeof INVOICE_FIELDS)[number];
+/**
+ * Optional invoice fields read only when the file has the column: `reference`, a PO or quote number that
+ * names a HubSpot deal (see hubspot/matching.ts). A file without the column leaves stored values alone.
+ */
+export const INVOICE_REFERENCE_FIELDS = ['reference'] as const;
+const INVOICE_READ_FIELDS = [...INVOICE_FIELDS, ...INVOICE_REFERENCE_FIELDS] as const;
+export type InvoiceField = (typeof INVOICE_READ_FIELDS)[number];
 export const INVOICE_REQUIRED: readonly InvoiceField[] = ['invoice_id', 'customer_id', 'issue_date', 'due_date', 'amount'];
 
 export const PAYMENT_FIELDS = ['payment_id', 'invoice_id', 'date', 'amount', 'currency', 'kind'] as const;
@@ -28,7 +34,7 @@ export type PaymentField = (typeof PAYMENT_FIELDS)[number];
 export const PAYMENT_REQUIRED: readonly PaymentField[] = ['payment_id', 'invoice_id', 'date', 'amount'];
 
 /** Every field name a column map may target. */
-export const IMPORT_FIELDS: readonly string[] = [...new Set<string>([...INVOICE_FIELDS, ...PAYMENT_FIELDS])];
+export const IMPORT_FIELDS: readonly string[] = [...new Set<string>([...INVOICE_READ_FIELDS, ...PAYMENT_FIELDS])];
 
 export const DEFAULT_MAX_ERRORS = 1000;
 
@@ -83,7 +89,8 @@ export type CsvReadResult = {
   fatal: boolean; // the header or the CSV syntax is broken: nothing from this file should be imported
 };
 
-export type ParsedInvoice = InvoiceFact & { row: number };
+/** `reference` is present only when the file has the column (null for an empty cell). */
+export type ParsedInvoice = InvoiceFact & { row: number; reference?: string | null };
 
 export type InvoicesCsvResult = CsvReadResult & { invoices: ParsedInvoice[]; customers: CustomerFact[] };
 
@@ -347,6 +354,9 @@ const dateCell = (reader: DateReader, required: boolean) =>
 
 const flagCell = z.string().refine((v) => readFlag(v) !== null, 'is not yes/no/true/false/1/0');
 
+// A reference is a key too: it is compared with deals' references, so control characters are refused.
+const referenceCell = z.string().refine((v) => !CONTROL.test(v), 'contains a control character (tab or line break)');
+
 const kindCell = z.string().refine((v) => readKind(v) !== null, `is not ${SETTLEMENT_KINDS.join(', ')}`);
 
 const currencyCell = (fallback: string | null, required: boolean) =>
@@ -498,6 +508,7 @@ const invoiceSchema = (reader: DateReader, defaultCurrency: string | null) =>
     deal_id: textCell,
     terms: textCell,
     paid_date: dateCell(reader, false),
+    reference: referenceCell,
   });
 
 /**
@@ -543,11 +554,12 @@ export const parseInvoicesCsv = (text: string, options: CsvImportOptions = {}): 
     return [headerError(source, 'the file has no currency column and no default currency was given (--currency)', layout.row)];
   };
 
-  const base = readFile(text, INVOICE_FIELDS, INVOICE_REQUIRED, options, noCurrency, (layout) => {
+  const base = readFile(text, INVOICE_READ_FIELDS, INVOICE_REQUIRED, options, noCurrency, (layout) => {
     const schema = invoiceSchema(reader, defaultCurrency);
     const seen = new Map<string, number>();
     const intern = interner();
     const shared = (text: string): string | null => (text === '' ? null : intern(text));
+    const hasReference = layout.index.reference >= 0;
     return (record) => {
       const cell = cellReader(layout, record.cells);
       const input = {
@@ -567,6 +579,7 @@ export const parseInvoicesCsv = (text: string, options: CsvImportOptions = {}): 
         deal_id: cell('deal_id'),
         terms: cell('terms'),
         paid_date: cell('paid_date'),
+        reference: cell('reference'),
       };
       const parsed = schema.safeParse(input);
       const errors = parsed.success ? [] : issuesToErrors(parsed.error.issues, record.row, layout, cell);
@@ -595,7 +608,7 @@ export const parseInvoicesCsv = (text: string, options: CsvImportOptions = {}): 
         ? [{ id: `${id}:paid`, date: paidDate, amountMinor: totalMinor, kind: 'payment' }]
         : NO_SETTLEMENTS;
       const customerId = intern(input.customer_id);
-      invoices.push({
+      const invoice: ParsedInvoice = {
         row: record.row,
         id,
         number: orNull(input.invoice_number),
@@ -611,7 +624,9 @@ export const parseInvoicesCsv = (text: string, options: CsvImportOptions = {}): 
         dealId: orNull(input.deal_id),
         terms: shared(input.terms),
         settlements,
-      });
+      };
+      if (hasReference) invoice.reference = orNull(input.reference);
+      invoices.push(invoice);
       mergeCustomer(customers, {
         id: customerId,
         name: orNull(input.customer_name),

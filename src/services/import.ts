@@ -76,7 +76,7 @@ export const importInvoicesCsv = async (db: Db, portalId: number, text: string, 
   // A column the file lacks leaves stored values alone; an empty cell in a column it has clears the value.
   const fieldOf: Record<OptionalInvoiceColumn, string> = {
     number: 'invoice_number', voided_date: 'voided_date', disputed: 'disputed', sales_rep: 'sales_rep',
-    product: 'product', deal_id: 'deal_id', terms: 'terms',
+    product: 'product', deal_id: 'deal_id', terms: 'terms', reference: 'reference',
   };
   const keep = OPTIONAL_INVOICE_COLUMNS.filter((column) => parsed.columns[fieldOf[column]] === undefined);
   // With a paid_date column, an invoice whose cell is empty is not (or no longer) paid in full.

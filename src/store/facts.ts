@@ -71,7 +71,8 @@ export const idsByExternalId = async (
   return found;
 };
 
-export type InvoiceRecord = Omit<InvoiceFact, 'settlements'>;
+/** An invoice to store; `reference` (a PO or quote number that names a HubSpot deal) is optional. */
+export type InvoiceRecord = Omit<InvoiceFact, 'settlements'> & { reference?: string | null };
 
 /**
  * Invoices of the list that exist with settlements in another currency. Their settlements are amounts of
@@ -95,7 +96,7 @@ export const currencyConflicts = async (
 };
 
 /** Invoice columns a source may not have; `keep` leaves the stored value of an existing invoice alone. */
-export const OPTIONAL_INVOICE_COLUMNS = ['number', 'voided_date', 'disputed', 'sales_rep', 'product', 'deal_id', 'terms'] as const;
+export const OPTIONAL_INVOICE_COLUMNS = ['number', 'voided_date', 'disputed', 'sales_rep', 'product', 'deal_id', 'terms', 'reference'] as const;
 export type OptionalInvoiceColumn = (typeof OPTIONAL_INVOICE_COLUMNS)[number];
 
 const INVOICE_COLUMNS = ['customer_id', 'currency', 'total_minor', 'issue_date', 'due_date', ...OPTIONAL_INVOICE_COLUMNS] as const;
@@ -103,16 +104,18 @@ const INVOICE_COLUMNS = ['customer_id', 'currency', 'total_minor', 'issue_date',
 /**
  * Upserts invoices whose customers already exist (see upsertCustomers). Columns named in `keep` (those the
  * source does not have, such as a CSV without a sales_rep column) keep their stored values on existing
- * invoices; new invoices get null (or false) there.
+ * invoices; new invoices get null (or false) there. `reference` is kept too when no record has the key.
  */
 export const upsertInvoices = async (
   db: Executor, portalId: number, source: string, invoices: readonly InvoiceRecord[],
   { keep = [] }: { keep?: readonly OptionalInvoiceColumn[] } = {},
 ): Promise<UpsertCounts> => {
   // An invoice with settlements cannot change currency: a trigger refuses it (see the migrations).
-  // Column names below are constants of this module, never input.
+  // Column names below are constants of this module, never input. Records that carry no `reference` at all
+  // (sources without one) leave stored references alone.
+  const kept: readonly string[] = invoices.some((i) => i.reference !== undefined) ? keep : [...keep, 'reference'];
   const wanted = (column: (typeof INVOICE_COLUMNS)[number]): string =>
-    (keep as readonly string[]).includes(column) ? `invoices.${column}` : `EXCLUDED.${column}`;
+    kept.includes(column) ? `invoices.${column}` : `EXCLUDED.${column}`;
   const assignments = sql.raw(INVOICE_COLUMNS.map((c) => `${c} = ${wanted(c)}`).join(', '));
   const stored = sql.raw(INVOICE_COLUMNS.map((c) => `invoices.${c}`).join(', '));
   const given = sql.raw(INVOICE_COLUMNS.map(wanted).join(', '));
@@ -125,17 +128,17 @@ export const upsertInvoices = async (
       return {
         external_id: i.id, customer_id: customerId, number: i.number, currency: i.currency, total_minor: i.totalMinor,
         issue_date: i.issueDate, due_date: i.dueDate, voided_date: i.voidedDate, disputed: i.disputed,
-        sales_rep: i.salesRep, product: i.product, deal_id: i.dealId, terms: i.terms,
+        sales_rep: i.salesRep, product: i.product, deal_id: i.dealId, terms: i.terms, reference: i.reference ?? null,
       };
     });
     const result = await sql<{ id: number; inserted: boolean }>`
       INSERT INTO invoices (portal_id, source, external_id, customer_id, number, currency, total_minor, issue_date,
-        due_date, voided_date, disputed, sales_rep, product, deal_id, terms)
+        due_date, voided_date, disputed, sales_rep, product, deal_id, terms, reference)
       SELECT ${portalId}, ${source}, x.external_id, x.customer_id, x.number, x.currency, x.total_minor, x.issue_date,
-        x.due_date, x.voided_date, x.disputed, x.sales_rep, x.product, x.deal_id, x.terms
+        x.due_date, x.voided_date, x.disputed, x.sales_rep, x.product, x.deal_id, x.terms, x.reference
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(external_id text, customer_id bigint, number text,
         currency text, total_minor bigint, issue_date date, due_date date, voided_date date, disputed boolean,
-        sales_rep text, product text, deal_id text, terms text)
+        sales_rep text, product text, deal_id text, terms text, reference text)
       ON CONFLICT (portal_id, source, external_id) DO UPDATE SET ${assignments}, updated_at = now()
       WHERE (${stored}) IS DISTINCT FROM (${given})
       RETURNING id, (xmax = 0) AS inserted`.execute(db);
@@ -328,7 +331,8 @@ const FIELD_SEP = '\u001f';
 const SETTLEMENT_SEP = '\u001d';
 const SETTLEMENT_FIELD_SEP = '\u001c';
 
-export type CustomerFacts = { customerId: string; invoices: InvoiceFact[] };
+/** `customerId` is the customer's external id (what reports group by); `rowId` its id in the store. */
+export type CustomerFacts = { customerId: string; rowId: number; invoices: InvoiceFact[] };
 
 // Hand-rolled unpacking, run once per fact: indexOf instead of split, integers read from character codes,
 // and dates, currencies and kinds interned (a portfolio has a few thousand distinct dates, not millions), so
@@ -465,6 +469,7 @@ export async function* streamCustomerFacts(
       if (packed === undefined) continue; // no invoice issued by upTo
       facts.push({
         customerId: customer.external_id,
+        rowId: customer.id,
         invoices: unpackInvoices(customer.external_id, packed, unpackSettlements(packedSettlements.get(customer.id) ?? null, interned), interned),
       });
     }
