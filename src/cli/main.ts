@@ -11,6 +11,12 @@ import { loadDemo, removeDemo, writeDemoCsv } from '../services/demo';
 import { ImportRejected, importInvoicesCsv, importPaymentsCsv, type ImportOptions, type ImportResult } from '../services/import';
 import { portfolioReports } from '../services/reports';
 import { openStore, storeOptionsFrom, type Store } from '../store/store';
+import { authFor, callerFor, connectPortal } from '../hubspot/connection';
+import { createLogger } from '../logger';
+import { hubspotUninstallCommand } from './hubspot-auth';
+import { registerMatchingCommands } from './hubspot-matching';
+import { cliTokenSource, runSyncInvoices } from './hubspot-sync';
+import { installPropertiesCommand, pushCommand } from './hubspot-writeback';
 import { EXIT, InputError, UsageError, processIo, type Io } from './io';
 import { progressBar } from './progress';
 
@@ -202,6 +208,42 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
       const loaded = await withStore(portalOf(), (store, portalId) => loadDemo(store.db, portalId, options));
       io.stdout.write(`loaded ${loaded.customers} customers, ${loaded.invoices} invoices and ${loaded.payments} payments\n`);
     });
+
+  // HubSpot commands work on --portal, else the private app's portal (HUBSPOT_PORTAL_ID), else the default.
+  const hubspotPortal = (): number | undefined => portalOf() ?? config.hubspot.privateApp?.portalId;
+  const cliLogger = () => createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, io.stderr);
+  const hubspot = program.command('hubspot').description('the HubSpot side: properties, matching, write-back, invoices, installs');
+  hubspot.command('install-properties').description('create or update the arbridge property group and properties on companies and deals')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((flags: { format: 'table' | 'json' }) => withStore(hubspotPortal(), async (store, portalId) => {
+      const logger = cliLogger();
+      await installPropertiesCommand({ db: store.db, config, io, logger }, connectPortal(authFor(store.db, config, logger), config, portalId), flags.format);
+    }));
+  hubspot.command('push').description('recompute the roll-ups, queue what changed, and write it to HubSpot in batches')
+    .option('--dry-run', 'show the planned changes with counts; write nothing')
+    .option('--as-of <date>', 'the date the roll-ups are true for (default today)', asOfDate)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((flags: { dryRun?: boolean; asOf?: string; format: 'table' | 'json' }) => withStore(hubspotPortal(), async (store, portalId) => {
+      const logger = cliLogger();
+      const dryRun = flags.dryRun ?? false;
+      const connection = dryRun ? null : connectPortal(authFor(store.db, config, logger), config, portalId);
+      const report = await pushCommand({ db: store.db, config, io, logger }, connection, portalId, { asOf: flags.asOf ?? today(), dryRun, format: flags.format });
+      if (report.drain && (report.drain.stoppedBy !== null || report.drain.refused > 0)) throw new InputError('some changes were not written (see above); they stay queued');
+    }));
+  hubspot.command('sync-invoices').description("read HubSpot's invoice object into the store (source hubspot), incrementally")
+    .option('--full', 'list every invoice again instead of reading the changes since the last run')
+    .action((flags: { full?: boolean }) => withStore(hubspotPortal(), async (store, portalId) => {
+      await runSyncInvoices({ io, config, db: store.db, portalId, full: flags.full ?? false });
+    }));
+  hubspot.command('uninstall').description("remove a portal's HubSpot install (its stored tokens) and revoke its refresh token")
+    .action(() => withStore(portalOf(), (store) => hubspotUninstallCommand({ db: store.db, config, io }, portalOf())));
+  registerMatchingCommands(hubspot, {
+    withDeps: (work) => withStore(hubspotPortal(), (store, portalId) => work({ db: store.db, io, portalId })),
+    // A portal that is not connected is matched against the stored mirror (the handler says so).
+    mirrorOptions: async ({ db, portalId }) => ((await authFor(db, config, cliLogger()).status(portalId)).mode === 'none'
+      ? null
+      : { basePath: config.hubspot.apiBaseUrl, tokenFor: cliTokenSource(config, db, io), call: callerFor(config, portalId).call }),
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -6,6 +6,7 @@ import { errorHandler, notFound } from './middleware/errors';
 import { keepRawBody } from './middleware/hubspot-signature';
 import { portalScope } from './middleware/portal';
 import { cardRoutes } from './routes/cards';
+import { matchingRoutes } from './routes/matching';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { reportRoutes } from './routes/reports';
 
@@ -30,12 +31,19 @@ export const createApp = (deps: AppDeps): Express => {
   app.get('/', (_req, res) => {
     res.json({
       service: 'arbridge',
-      endpoints: ['GET /healthz', 'GET /api/v1/portfolio?asOf=&by=', 'GET /api/v1/companies/:customerId/summary?asOf='],
+      endpoints: [
+        'GET /healthz', 'GET /api/v1/portfolio?asOf=&by=', 'GET /api/v1/companies/:customerId/summary?asOf=',
+        'GET /oauth/hubspot/install', 'GET /oauth/hubspot/callback',
+        'GET /api/v1/cards/company?objectId=&asOf= (signed)', 'GET /api/v1/cards/deal?objectId=&asOf= (signed)',
+        'GET /api/v1/cards/customers?query= (signed)', 'POST /api/v1/cards/company/link (signed)', 'POST /api/v1/cards/company/unlink (signed)',
+        'GET /api/v1/hubspot/unmatched?kind=', 'POST /api/v1/hubspot/links', 'POST /api/v1/hubspot/deal-links',
+      ],
     });
   });
   if (deps.oauth) app.use(oauthRoutes(deps.oauth));
   app.use('/api/v1', portalScope(deps.config));
   app.use(cardRoutes(deps));
+  app.use(matchingRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

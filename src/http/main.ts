@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { today } from '../clock';
 import { loadConfig, type Config } from '../config';
 import { createHubSpotAuth, type HubSpotAuth } from '../hubspot/auth';
+import { startWriteBackWorker, type WriteBackWorker } from '../hubspot/worker';
 import { createLogger } from '../logger';
 import { resolveSecretKey } from '../secrets/keys';
 import { seedDemoIfEmpty } from '../services/demo';
@@ -9,7 +10,12 @@ import { openStore, storeOptionsFrom, type Store } from '../store/store';
 import { createApp } from './app';
 
 
-export type Running = { server: Server; store: Store; url: string; auth: HubSpotAuth; stop: () => Promise<void> };
+export type Running = {
+  server: Server; store: Store; url: string; auth: HubSpotAuth;
+  /** The scheduled write-back (null when HUBSPOT_PUSH_INTERVAL_MINUTES is 0 or no portal can be reached). */
+  writeBack: WriteBackWorker | null;
+  stop: () => Promise<void>;
+};
 
 /** Opens (and migrates) the store, loads the demo portfolio into an empty one, and serves HTTP. */
 export const startService = async (config: Config): Promise<Running> => {
@@ -27,14 +33,20 @@ export const startService = async (config: Config): Promise<Running> => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  // The write-back schedule runs when HubSpot can be reached: a private app, or OAuth installs.
+  const hubspotConfigured = config.hubspot.privateApp !== null || config.hubspot.clientId !== null;
+  const writeBack = hubspotConfigured && config.hubspot.pushIntervalMinutes > 0
+    ? startWriteBackWorker({ db: store.db, auth, config, logger, today, intervalMs: config.hubspot.pushIntervalMinutes * 60_000 })
+    : null;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await writeBack?.stop();
     await store.close();
   };
-  return { server, store, url, auth, stop };
+  return { server, store, url, auth, writeBack, stop };
 };
 
 if (require.main === module) {

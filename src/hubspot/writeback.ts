@@ -143,8 +143,8 @@ const planCompanies = async (
     }
   };
   for await (const batch of streamCustomerFacts(db, portalId, asOf, 2_000)) {
-    for (const { customerId, invoices } of batch) {
-      const companyId = companyOf.get(customerId);
+    for (const { rowId, invoices } of batch) {
+      const companyId = companyOf.get(String(rowId));
       if (companyId === undefined) continue;
       if ((customersPerCompany.get(companyId) ?? 0) > 1) {
         const list = shared.get(companyId);
@@ -247,8 +247,8 @@ export type DrainReport = {
 export type DrainOptions = {
   db: Executor;
   portalId: number;
-  /** A client for the portal; called again to get a fresh token after a 401. */
-  client: () => Promise<Client>;
+  /** A client for the portal; called with `renew` to get a refreshed token after a 401. */
+  client: (renew?: boolean) => Promise<Client>;
   caller: HubSpotCaller;
   logger?: Logger;
   now?: () => Date;
@@ -348,7 +348,7 @@ export const drainOutbox = async (options: DrainOptions): Promise<DrainReport> =
       const status = statusOf(error);
       if (status === 401 && !renewed) {
         renewed = true;
-        client = await options.client();
+        client = await options.client(true);
         return send(objectType, rows);
       }
       if (status !== null && status >= 400 && status < 500 && status !== 401 && status !== 429) {

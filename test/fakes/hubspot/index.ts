@@ -44,6 +44,8 @@ export type FakeHubSpotOptions = {
   accessTokenTtlSeconds?: number;
   /** The app id GET /oauth/v1/access-tokens reports; default 1234567. */
   appId?: number;
+  /** Port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
 };
 
 export type LoggedRequest = {
@@ -180,10 +182,12 @@ class FakeHubSpotServer implements FakeHubSpot {
     });
   }
 
-  async listen(): Promise<void> {
+  async listen(port = 0): Promise<void> {
+    // Clients keep sockets alive between calls; a longer server-side timeout than theirs avoids a reset race.
+    this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
+      this.server.listen(port, '127.0.0.1', () => resolve());
     });
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
@@ -449,6 +453,6 @@ class FakeHubSpotServer implements FakeHubSpot {
 
 export const startFakeHubSpot = async (options: FakeHubSpotOptions = {}): Promise<FakeHubSpot> => {
   const fake = new FakeHubSpotServer(options);
-  await fake.listen();
+  await fake.listen(options.port ?? 0);
   return fake;
 };
