@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { today } from '../clock';
 import { loadConfig, type Config } from '../config';
 import { createHubSpotAuth, type HubSpotAuth } from '../hubspot/auth';
+import { connectPortal } from '../hubspot/connection';
+import { describeInstall, installProperties } from '../hubspot/properties';
 import { startWriteBackWorker, type WriteBackWorker } from '../hubspot/worker';
 import { createLogger } from '../logger';
 import { resolveSecretKey } from '../secrets/keys';
@@ -28,7 +30,12 @@ export const startService = async (config: Config): Promise<Running> => {
     const seeded = await seedDemoIfEmpty(store.db, config.defaultPortalId, today());
     if (seeded) logger.info({ portalId: config.defaultPortalId, ...seeded }, 'loaded the demo portfolio into the empty store');
   }
-  const app = createApp({ db: store.db, config, logger, today, oauth: { config, auth, key, logger } });
+  // A new install gets the ARBridge property group and properties right away.
+  const onInstalled = async (portalId: number): Promise<string> => {
+    const connection = connectPortal(auth, config, portalId);
+    return describeInstall(await installProperties(await connection.client(), connection.caller));
+  };
+  const app = createApp({ db: store.db, config, logger, today, oauth: { config, auth, key, logger, onInstalled } });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

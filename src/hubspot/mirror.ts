@@ -216,22 +216,23 @@ type Api = {
 
 const ASSOCIATION_BATCH = 1_000;
 
-const makeApi = (client: Client, stream: MirrorStream, properties: string[], pageSize: number, run: <T>(fn: () => Promise<T>) => Promise<T>): Api => {
-  const objects = stream === 'companies' ? client.crm.companies : client.crm.deals;
+const makeApi = (clientOf: () => Client, stream: MirrorStream, properties: string[], pageSize: number, run: <T>(fn: () => Promise<T>) => Promise<T>): Api => {
+  // The client is read at each call: a refreshed token comes with a new client.
+  const objects = () => (stream === 'companies' ? clientOf().crm.companies : clientOf().crm.deals);
   return {
     list: async (after) => {
-      const page = await run(() => objects.basicApi.getPage(pageSize, after, properties, undefined, stream === 'deals' ? ['companies'] : undefined, false));
+      const page = await run(() => objects().basicApi.getPage(pageSize, after, properties, undefined, stream === 'deals' ? ['companies'] : undefined, false));
       return { results: page.results as HubSpotRecord[], next: page.paging?.next?.after };
     },
     search: async (request) => {
-      const page = await run(() => objects.searchApi.doSearch(request));
+      const page = await run(() => objects().searchApi.doSearch(request));
       return { results: page.results as HubSpotRecord[], next: page.paging?.next?.after };
     },
     primaryCompanies: async (dealIds) => {
       const found = new Map<string, string>();
       for (let i = 0; i < dealIds.length; i += ASSOCIATION_BATCH) {
         const inputs = dealIds.slice(i, i + ASSOCIATION_BATCH).map((id) => ({ id }));
-        const response = await run(() => client.crm.associations.v4.batchApi.getPage('deals', 'companies', { inputs }));
+        const response = await run(() => clientOf().crm.associations.v4.batchApi.getPage('deals', 'companies', { inputs }));
         for (const result of response.results) {
           const to = result.to ?? [];
           const primary = to.find((t) => t.associationTypes.some((a) => a.typeId === PRIMARY_DEAL_COMPANY_TYPE_ID || /primary/i.test(a.label ?? '')));
@@ -256,13 +257,17 @@ export const mirrorStream = async (db: Db, portalId: number, stream: MirrorStrea
   const searchCap = Math.max(searchPageSize, options.searchCap ?? SEARCH_RESULT_CAP);
   const overlapMs = options.overlapMs ?? 120_000;
   const searchIntervalMs = options.searchIntervalMs ?? 210;
-  const client = hubspotClient(options.token ?? '', options.basePath);
+  let token = options.token ?? '';
+  let client = hubspotClient(token, options.basePath);
   const call = options.call ?? (<T>(fn: () => Promise<T>) => withHubSpotRetry(fn, options.retry));
   const run = async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (options.tokenFor) client.setAccessToken(await options.tokenFor(portalId));
+    if (options.tokenFor) {
+      const current = await options.tokenFor(portalId);
+      if (current !== token) client = hubspotClient((token = current), options.basePath);
+    }
     return call(fn);
   };
-  const api = makeApi(client, stream, properties, listPageSize, run);
+  const api = makeApi(() => client, stream, properties, listPageSize, run);
   const toRows = (records: HubSpotRecord[], companies?: Map<string, string>): CompanyRow[] | DealRow[] =>
     stream === 'companies'
       ? records.map(companyRow)

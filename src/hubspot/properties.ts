@@ -144,3 +144,12 @@ export const installProperties = async (client: Client, caller: HubSpotCaller): 
   }
   return report;
 };
+
+/** One sentence on what an install run did, for people. */
+export const describeInstall = (report: InstallReport): string => {
+  const created = report.companies.created.length + report.deals.created.length;
+  const updated = report.companies.updated.length + report.deals.updated.length;
+  return created + updated === 0
+    ? 'The ARBridge properties on companies and deals are in place.'
+    : `Created ${created} and updated ${updated} ARBridge properties on companies and deals.`;
+};

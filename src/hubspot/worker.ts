@@ -3,7 +3,11 @@ import type { IsoDate } from '../domain/types';
 import type { Logger } from '../logger';
 import type { Db } from '../store/database';
 import type { HubSpotAuth } from './auth';
-import { connectPortal } from './connection';
+import { connectPortal, type PortalConnection } from './connection';
+import { HUBSPOT_SOURCE, INVOICES_STREAM, syncHubSpotInvoices } from './invoice-source';
+import { runMatching } from './matching';
+import { mirrorHubSpot } from './mirror';
+import { installProperties } from './properties';
 import { pushToHubSpot } from './push';
 
 export type WriteBackWorker = {
@@ -14,9 +18,11 @@ export type WriteBackWorker = {
 };
 
 /**
- * The in-process write-back schedule: every `intervalMs`, for each installed portal, recompute the roll-ups
- * as of today, queue what changed and drain the outbox. One round at a time; a portal that fails is logged
- * and retried next round (its rows stay in the outbox).
+ * The in-process HubSpot schedule: every `intervalMs`, for each reachable portal in turn: make sure the
+ * ARBridge properties exist (once per process), read HubSpot's invoices when the portal uses them (it has run
+ * `hubspot sync-invoices` once), update the company/deal mirror and the matching, then recompute the roll-ups
+ * as of today, queue what changed and drain the outbox. One round at a time; a step that fails is logged, the
+ * round goes on with the next step or portal, and the next round tries again (queued writes stay queued).
  */
 export const startWriteBackWorker = (deps: {
   db: Db; auth: HubSpotAuth; config: Pick<Config, 'hubspot'>; logger: Logger; today: () => IsoDate; intervalMs: number;
@@ -25,11 +31,44 @@ export const startWriteBackWorker = (deps: {
   let current: Promise<void> | null = null;
   let stopped = false;
 
+  const propertiesReady = new Set<number>();
+
+  /** Runs one step of a portal's round; a failure is logged and does not stop the round. */
+  const step = async (portalId: number, name: string, run: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await run();
+      return true;
+    } catch (error) {
+      logger.error({ portalId, step: name, error: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'HubSpot round step failed');
+      return false;
+    }
+  };
+
+  const prepare = async (portalId: number, connection: PortalConnection): Promise<void> => {
+    if (!propertiesReady.has(portalId)) {
+      const ok = await step(portalId, 'install-properties', async () => installProperties(await connection.client(), connection.caller));
+      if (ok) propertiesReady.add(portalId);
+    }
+    const usesHubSpotInvoices = await db.selectFrom('sync_cursors').select('portal_id')
+      .where('portal_id', '=', portalId).where('source', '=', HUBSPOT_SOURCE).where('stream', '=', INVOICES_STREAM)
+      .executeTakeFirst();
+    if (usesHubSpotInvoices) {
+      await step(portalId, 'sync-invoices', () => syncHubSpotInvoices({ db, portalId, tokenFor: auth.tokenFor, basePath: config.hubspot.apiBaseUrl }));
+    }
+    const mirrored = await step(portalId, 'mirror', () => mirrorHubSpot(db, portalId, {
+      basePath: config.hubspot.apiBaseUrl, tokenFor: auth.tokenFor, call: connection.caller.call,
+    }));
+    if (mirrored) await step(portalId, 'match', () => runMatching(db, portalId));
+  };
+
   const round = async (): Promise<void> => {
     for (const portalId of await auth.installedPortals()) {
       if (stopped) return;
+      const connection = connectPortal(auth, config, portalId);
+      await prepare(portalId, connection);
+      if (stopped) return;
       try {
-        const report = await pushToHubSpot(db, connectPortal(auth, config, portalId), portalId, deps.today(), { logger });
+        const report = await pushToHubSpot(db, connection, portalId, deps.today(), { logger });
         logger.info({
           portalId, companies: report.plan.companies.changed, deals: report.plan.deals.changed,
           written: report.drain?.written, calls: report.drain?.calls, rateLimited: report.drain?.rateLimited, remaining: report.drain?.remaining,

@@ -7,6 +7,8 @@ import { createApp } from '../../src/http/app';
 import { startService } from '../../src/http/main';
 import { STATE_TTL_MS, signState, verifyState } from '../../src/http/routes/oauth';
 import { accessContext, createHubSpotAuth, refreshContext } from '../../src/hubspot/auth';
+import { connectPortal } from '../../src/hubspot/connection';
+import { describeInstall, installProperties, PROPERTY_GROUP } from '../../src/hubspot/properties';
 import { createLogger } from '../../src/logger';
 import { openSecret } from '../../src/secrets/crypto';
 import { DEV_KEY_FILE } from '../../src/secrets/keys';
@@ -151,6 +153,28 @@ describeEachStore('OAuth install routes', (backend) => {
     expect(res.text).toMatch(/state does not check out|expects the <code>code<\/code> and <code>state<\/code>/);
     expect(await installs()).toBe(0);
     expect(tokenExchanges()).toBe(0);
+  });
+
+  it('creates the ARBridge properties in the new portal, and says so; a failure there keeps the install', async () => {
+    const auth = createHubSpotAuth({ db: store.db, config, key: KEY, logger, now });
+    const onInstalled = async (portalId: number): Promise<string> => {
+      const connection = connectPortal(auth, config, portalId);
+      return describeInstall(await installProperties(await connection.client(), connection.caller));
+    };
+    const withSetup = createApp({ db: store.db, config, logger, today: () => '2026-05-04', oauth: { config, auth, key: KEY, logger, now, onInstalled } });
+    const state = new URL((await request(withSetup).get('/oauth/hubspot/install')).headers.location as string).searchParams.get('state') as string;
+    const res = await request(withSetup).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state });
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/Created \d+ and updated 0 ARBridge properties/);
+    expect(fake.properties(PORTAL, 'companies').filter((p) => p.groupName === PROPERTY_GROUP.name).length).toBeGreaterThan(5);
+    expect(fake.properties(PORTAL, 'deals').some((p) => p.name === 'arbridge_collected')).toBe(true);
+
+    const failing = createApp({ db: store.db, config, logger, today: () => '2026-05-04', oauth: { config, auth, key: KEY, logger, now, onInstalled: async () => { throw new Error('HubSpot is down'); } } });
+    const state2 = new URL((await request(failing).get('/oauth/hubspot/install')).headers.location as string).searchParams.get('state') as string;
+    const res2 = await request(failing).get('/oauth/hubspot/callback').query({ code: fake.issueAuthorizationCode(PORTAL), state: state2 });
+    expect(res2.status).toBe(200);
+    expect(res2.text).toContain(`run arbridge hubspot install-properties --portal ${PORTAL}`);
+    expect(await installs()).toBe(1);
   });
 
   it('refuses a state older than 10 minutes, and takes one just inside', async () => {

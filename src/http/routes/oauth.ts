@@ -49,6 +49,11 @@ export type OAuthRouteDeps = {
   logger: Logger;
   /** Epoch milliseconds; injectable so tests can age a state. */
   now?: () => number;
+  /**
+   * Run after an install is stored (the service creates the ARBridge properties in the portal); its answer
+   * is a sentence for the install page. A failure does not undo the install: the page says what to run.
+   */
+  onInstalled?: (portalId: number) => Promise<string>;
 };
 
 const escapeHtml = (text: string): string =>
@@ -159,8 +164,18 @@ export const oauthRoutes = (deps: OAuthRouteDeps): Router => {
         page(res, 502, 'ARBridge was not installed', ['HubSpot could not be reached to finish the install.', `Please ${installLink} in a moment.`]);
         return;
       }
+      let setup: string | null = null;
+      if (deps.onInstalled) {
+        try {
+          setup = await deps.onInstalled(installed.portalId);
+        } catch (error) {
+          deps.logger.warn({ portalId: installed.portalId, reason: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'setting up a new install failed');
+          setup = `The ARBridge properties could not be created yet; run arbridge hubspot install-properties --portal ${installed.portalId} (the scheduled write-back also retries).`;
+        }
+      }
       page(res, 200, `ARBridge is installed in portal ${installed.portalId}`, [
         `ARBridge is installed in portal ${installed.portalId}${installed.hubDomain ? ` (${escapeHtml(installed.hubDomain)})` : ''}.`,
+        ...(setup ? [escapeHtml(setup)] : []),
         'You can close this page and return to HubSpot.',
       ]);
     });
