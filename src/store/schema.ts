@@ -161,8 +161,23 @@ export type HubSpotOutboxTable = {
   version: Generated<number>;
   attempts: Generated<number>;
   next_attempt_at: Timestamp;
+  lease_token: string | null;
+  leased_until: Timestamp | null;
   last_error: string | null;
   created_at: Timestamp;
+};
+
+export type HubSpotWebhookEventsTable = {
+  portal_id: number;
+  event_id: string;
+  subscription_type: string;
+  object_type_id: string | null;
+  object_id: string;
+  property_name: string | null;
+  property_value: string | null;
+  occurred_at: Timestamp;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
 };
 
 export type SyncCursorsTable = { portal_id: number; source: string; stream: string; cursor: string; updated_at: Timestamp };
@@ -184,5 +199,6 @@ export type Database = {
   hubspot_written: HubSpotWrittenTable;
   hubspot_outbox: HubSpotOutboxTable;
   sync_cursors: SyncCursorsTable;
+  hubspot_webhook_events: HubSpotWebhookEventsTable;
   schema_migrations: { version: string; applied_at: Timestamp };
 };

@@ -111,8 +111,9 @@ CREATE TABLE hubspot_written (
   PRIMARY KEY (portal_id, object_type, object_id, property)
 );
 
--- Property writes waiting for HubSpot: one row per record, merged while it waits; `version` grows with
--- every merge so a confirmation deletes the row only when nothing newer arrived meanwhile.
+-- Property writes waiting for HubSpot: one row per record, replaced while it waits; `version` grows with
+-- every replacement so a confirmation deletes the row only when nothing newer arrived meanwhile. A worker
+-- sending a row holds its lease (`lease_token` until `leased_until`); nothing else claims it meanwhile.
 CREATE TABLE hubspot_outbox (
   id               bigserial PRIMARY KEY,
   portal_id        bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
@@ -122,11 +123,30 @@ CREATE TABLE hubspot_outbox (
   version          integer NOT NULL DEFAULT 1,
   attempts         integer NOT NULL DEFAULT 0,
   next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+  lease_token      text,
+  leased_until     timestamptz,
   last_error       text,
   created_at       timestamptz NOT NULL DEFAULT now(),
   UNIQUE (portal_id, object_type, object_id)
 );
 CREATE INDEX hubspot_outbox_due ON hubspot_outbox (portal_id, next_attempt_at);
+
+-- HubSpot webhook events as delivered (signed, per portal), kept once per event id: deliveries are retried
+-- and may come in any order; what acts on them reads this table.
+CREATE TABLE hubspot_webhook_events (
+  portal_id          bigint NOT NULL REFERENCES portals (portal_id) ON DELETE CASCADE,
+  event_id           text NOT NULL,
+  subscription_type  text NOT NULL,
+  object_type_id     text,
+  object_id          text NOT NULL,
+  property_name      text,
+  property_value     text,
+  occurred_at        timestamptz NOT NULL,
+  received_at        timestamptz NOT NULL DEFAULT now(),
+  processed_at       timestamptz,
+  PRIMARY KEY (portal_id, event_id)
+);
+CREATE INDEX hubspot_webhook_events_unprocessed ON hubspot_webhook_events (portal_id, received_at) WHERE processed_at IS NULL;
 
 -- Where each incremental pull stopped; advanced in the transaction that stores what it covers.
 CREATE TABLE sync_cursors (
