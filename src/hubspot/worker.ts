@@ -67,6 +67,11 @@ export const startWriteBackWorker = (deps: {
       const connection = connectPortal(auth, config, portalId);
       await prepare(portalId, connection);
       if (stopped) return;
+      if (!propertiesReady.has(portalId)) {
+        // Every write would be refused without the properties; the next round tries the install again.
+        logger.warn({ portalId }, 'HubSpot write-back skipped: the ARBridge properties are not installed in this portal');
+        continue;
+      }
       try {
         const report = await pushToHubSpot(db, connection, portalId, deps.today(), { logger });
         logger.info({

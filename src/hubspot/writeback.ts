@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@hubspot/api-client';
 import { sql } from 'kysely';
 import type { Policy } from '../domain/policy';
@@ -35,55 +36,79 @@ const emptyCounts = (): PlanCounts => ({ records: 0, changed: 0, properties: 0, 
 
 type Wanted = [objectId: string, values: PropertyValues | null];
 
-/** Diffs one chunk of records against what was written and brings their outbox rows in line. */
-const planChunk = async (
-  db: Executor, portalId: number, objectType: HubSpotObjectType, chunk: readonly Wanted[],
-  dryRun: boolean, counts: PlanCounts, sample: PlanReport['sample'], sampleSize: number,
-): Promise<void> => {
-  if (chunk.length === 0) return;
-  const ids = chunk.map(([id]) => id);
+type PlanContext = {
+  db: Executor; portalId: number; objectType: HubSpotObjectType; dryRun: boolean; now: Date;
+  counts: PlanCounts; sample: PlanReport['sample']; sampleSize: number;
+};
+
+/** What was last confirmed written, per record of the chunk. */
+const writtenOf = async (db: Executor, portalId: number, objectType: HubSpotObjectType, ids: readonly string[]): Promise<Map<string, Record<string, string>>> => {
   const written = await db.selectFrom('hubspot_written')
     .select(['object_id', 'property', 'value'])
     .where('portal_id', '=', portalId).where('object_type', '=', objectType).where('object_id', 'in', ids)
     .execute();
-  const writtenById = new Map<string, Record<string, string>>();
+  const byId = new Map<string, Record<string, string>>();
   for (const row of written) {
-    let values = writtenById.get(row.object_id);
-    if (!values) writtenById.set(row.object_id, (values = {}));
+    let values = byId.get(row.object_id);
+    if (!values) byId.set(row.object_id, (values = {}));
     values[row.property] = row.value;
   }
-  const diffs: [string, PropertyValues][] = [];
-  for (const [objectId, wanted] of chunk) {
-    counts.records += 1;
-    const diff = propertyDiff(wanted, writtenById.get(objectId) ?? {});
-    const names = Object.keys(diff);
-    if (names.length === 0) {
-      diffs.push([objectId, {}]);
-      continue;
+  return byId;
+};
+
+/**
+ * Diffs one chunk of records against what was written and brings their outbox rows in line, in one
+ * transaction (so a confirmation landing meanwhile is seen whole or not at all). A row a worker is sending
+ * (leased) is never deleted or made claimable here: it gets its new content and a new version, and the
+ * worker's confirmation leaves it for the next claim.
+ */
+const planChunk = async (ctx: PlanContext, chunk: readonly Wanted[]): Promise<void> => {
+  if (chunk.length === 0) return;
+  const { portalId, objectType, counts, sample, sampleSize, now } = ctx;
+  const ids = chunk.map(([id]) => id);
+  const plan = async (db: Executor): Promise<[string, PropertyValues][]> => {
+    const writtenById = await writtenOf(db, portalId, objectType, ids);
+    const diffs: [string, PropertyValues][] = [];
+    for (const [objectId, wanted] of chunk) {
+      counts.records += 1;
+      const diff = propertyDiff(wanted, writtenById.get(objectId) ?? {});
+      const names = Object.keys(diff);
+      if (names.length > 0) {
+        counts.changed += 1;
+        counts.properties += names.length;
+        if (wanted === null) counts.cleared += 1;
+        if (sample.length < sampleSize) sample.push({ objectType, objectId, properties: diff });
+      }
+      diffs.push([objectId, diff]);
     }
-    counts.changed += 1;
-    counts.properties += names.length;
-    if (wanted === null) counts.cleared += 1;
-    if (sample.length < sampleSize) sample.push({ objectType, objectId, properties: diff });
-    diffs.push([objectId, diff]);
+    return diffs;
+  };
+  if (ctx.dryRun) {
+    await plan(ctx.db);
+    return;
   }
-  if (dryRun) return;
-  await db.transaction().execute(async (tx) => {
+  await ctx.db.transaction().execute(async (tx) => {
+    const diffs = await plan(tx);
     const pending = await tx.selectFrom('hubspot_outbox')
-      .select(['object_id', 'properties'])
+      .select(['object_id', 'properties', 'lease_token', 'leased_until'])
       .where('portal_id', '=', portalId).where('object_type', '=', objectType).where('object_id', 'in', ids)
       .execute();
-    const pendingById = new Map(pending.map((row) => [row.object_id, JSON.stringify(sortKeys(row.properties))]));
+    const pendingById = new Map(pending.map((row) => [row.object_id, {
+      text: JSON.stringify(sortKeys(row.properties)),
+      leased: row.lease_token !== null && row.leased_until !== null && new Date(row.leased_until) > now,
+    }]));
     const drop: string[] = [];
     const upserts: { object_id: string; properties: string }[] = [];
     for (const [objectId, diff] of diffs) {
       const had = pendingById.get(objectId);
-      if (Object.keys(diff).length === 0) {
-        if (had !== undefined) drop.push(objectId);
+      const empty = Object.keys(diff).length === 0;
+      if (empty && had && !had.leased) {
+        drop.push(objectId);
         continue;
       }
+      if (empty && !had) continue;
       const text = JSON.stringify(sortKeys(diff));
-      if (had !== text) upserts.push({ object_id: objectId, properties: text });
+      if (had?.text !== text) upserts.push({ object_id: objectId, properties: text });
     }
     if (drop.length > 0) {
       await tx.deleteFrom('hubspot_outbox')
@@ -92,12 +117,12 @@ const planChunk = async (
     }
     if (upserts.length > 0) {
       await sql`
-        INSERT INTO hubspot_outbox (portal_id, object_type, object_id, properties)
-        SELECT ${portalId}, ${objectType}, u.object_id, u.properties::jsonb
+        INSERT INTO hubspot_outbox (portal_id, object_type, object_id, properties, next_attempt_at)
+        SELECT ${portalId}, ${objectType}, u.object_id, u.properties::jsonb, ${now}
         FROM jsonb_to_recordset(${JSON.stringify(upserts)}::jsonb) AS u(object_id text, properties text)
         ON CONFLICT (portal_id, object_type, object_id) DO UPDATE SET
           properties = excluded.properties, version = hubspot_outbox.version + 1, attempts = 0,
-          next_attempt_at = now(), last_error = NULL`.execute(tx);
+          next_attempt_at = excluded.next_attempt_at, last_error = NULL`.execute(tx);
     }
   });
 };
@@ -105,13 +130,17 @@ const planChunk = async (
 const sortKeys = (values: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1)));
 
-/** Records written before that are no longer among the wanted ones: their properties get cleared. */
+/**
+ * Records no longer among the wanted ones that HubSpot holds values for (they get cleared) or that still
+ * wait in the outbox (their queued values are replaced by the clearing, or dropped).
+ */
 const orphans = async (db: Executor, portalId: number, objectType: HubSpotObjectType, seen: ReadonlySet<string>): Promise<string[]> => {
-  const rows = await db.selectFrom('hubspot_written')
-    .select('object_id').distinct()
-    .where('portal_id', '=', portalId).where('object_type', '=', objectType).where('value', '<>', '')
-    .execute();
-  return rows.map((row) => row.object_id).filter((id) => !seen.has(id));
+  const rows = await sql<{ object_id: string }>`
+    SELECT object_id FROM hubspot_written
+    WHERE portal_id = ${portalId} AND object_type = ${objectType} AND value <> ''
+    UNION
+    SELECT object_id FROM hubspot_outbox WHERE portal_id = ${portalId} AND object_type = ${objectType}`.execute(db);
+  return rows.rows.map((row) => row.object_id).filter((id) => !seen.has(id)).sort();
 };
 
 /** Wanted company values: the roll-up of the invoices of every customer linked to the company. */
@@ -213,12 +242,13 @@ const planDeals = async (
  */
 export const planWriteBack = async (
   db: Executor, portalId: number, asOf: IsoDate, policy: Policy,
-  { dryRun = false, sampleSize = 10 }: { dryRun?: boolean; sampleSize?: number } = {},
+  { dryRun = false, sampleSize = 10, now = () => new Date() }: { dryRun?: boolean; sampleSize?: number; now?: () => Date } = {},
 ): Promise<PlanReport> => {
   const report: PlanReport = { asOf, dryRun, companies: emptyCounts(), deals: emptyCounts(), sample: [] };
   for (const objectType of ['companies', 'deals'] as const) {
     const counts = report[objectType];
-    const each = (chunk: Wanted[]): Promise<void> => planChunk(db, portalId, objectType, chunk, dryRun, counts, report.sample, sampleSize);
+    const each = (chunk: Wanted[]): Promise<void> =>
+      planChunk({ db, portalId, objectType, dryRun, now: now(), counts, sample: report.sample, sampleSize }, chunk);
     const seen = objectType === 'companies'
       ? await planCompanies(db, portalId, asOf, policy, each)
       : await planDeals(db, portalId, asOf, each);
@@ -261,53 +291,63 @@ export type DrainOptions = {
 
 type Claimed = { id: number; object_id: string; properties: Record<string, string>; version: number; attempts: number };
 
-const claim = async (db: Executor, portalId: number, objectType: HubSpotObjectType, limit: number, now: Date, leaseUntil: Date): Promise<Claimed[]> => {
+/**
+ * Claims up to `limit` due rows nobody holds: each gets this drain's lease token until `leaseUntil`. Rows a
+ * plan emptied while another worker held them are deleted here, unsent.
+ */
+const claim = async (
+  db: Executor, portalId: number, objectType: HubSpotObjectType, limit: number, now: Date, leaseUntil: Date, token: string,
+): Promise<Claimed[]> => {
   const rows = await sql<Claimed>`
-    UPDATE hubspot_outbox SET next_attempt_at = ${leaseUntil}
+    UPDATE hubspot_outbox SET lease_token = ${token}, leased_until = ${leaseUntil}
     WHERE id IN (
       SELECT id FROM hubspot_outbox
       WHERE portal_id = ${portalId} AND object_type = ${objectType} AND next_attempt_at <= ${now}
+        AND (leased_until IS NULL OR leased_until <= ${now})
       ORDER BY id LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id, object_id, properties, version, attempts`.execute(db);
-  return [...rows.rows].sort((a, b) => a.id - b.id);
+  const claimed = [...rows.rows].sort((a, b) => a.id - b.id);
+  const empty = claimed.filter((row) => Object.keys(row.properties).length === 0);
+  if (empty.length > 0) {
+    await db.deleteFrom('hubspot_outbox').where('lease_token', '=', token).where('id', 'in', empty.map((row) => row.id)).execute();
+  }
+  return claimed.filter((row) => Object.keys(row.properties).length > 0);
 };
 
-/** Records the confirmed values and removes the rows no newer plan replaced; the others become due again. */
-const confirm = async (db: Executor, portalId: number, objectType: HubSpotObjectType, rows: readonly Claimed[], now: Date): Promise<void> => {
+/**
+ * Records the confirmed values and removes the rows this drain holds that no newer plan replaced; a replaced
+ * row loses the lease and waits for the next claim with its newer content.
+ */
+const confirm = async (db: Executor, portalId: number, objectType: HubSpotObjectType, rows: readonly Claimed[], now: Date, token: string): Promise<void> => {
   if (rows.length === 0) return;
   const values = rows.flatMap((row) => Object.entries(row.properties).map(([property, value]) => ({ object_id: row.object_id, property, value })));
   await db.transaction().execute(async (tx) => {
-    if (values.length > 0) {
-      await sql`
-        INSERT INTO hubspot_written (portal_id, object_type, object_id, property, value, written_at)
-        SELECT ${portalId}, ${objectType}, v.object_id, v.property, v.value, ${now}
-        FROM jsonb_to_recordset(${JSON.stringify(values)}::jsonb) AS v(object_id text, property text, value text)
-        ON CONFLICT (portal_id, object_type, object_id, property) DO UPDATE SET value = excluded.value, written_at = excluded.written_at`
-        .execute(tx);
-    }
+    await sql`
+      INSERT INTO hubspot_written (portal_id, object_type, object_id, property, value, written_at)
+      SELECT ${portalId}, ${objectType}, v.object_id, v.property, v.value, ${now}
+      FROM jsonb_to_recordset(${JSON.stringify(values)}::jsonb) AS v(object_id text, property text, value text)
+      ON CONFLICT (portal_id, object_type, object_id, property) DO UPDATE SET value = excluded.value, written_at = excluded.written_at`
+      .execute(tx);
     const keys = JSON.stringify(rows.map((row) => ({ id: row.id, version: row.version })));
     await sql`
       DELETE FROM hubspot_outbox o USING jsonb_to_recordset(${keys}::jsonb) AS k(id bigint, version integer)
-      WHERE o.id = k.id AND o.version = k.version`.execute(tx);
+      WHERE o.id = k.id AND o.version = k.version AND o.lease_token = ${token}`.execute(tx);
     await sql`
-      UPDATE hubspot_outbox SET next_attempt_at = ${now}
-      WHERE id = ANY(${rows.map((row) => row.id)}::bigint[])`.execute(tx);
+      UPDATE hubspot_outbox SET lease_token = NULL, leased_until = NULL
+      WHERE lease_token = ${token} AND id = ANY(${rows.map((row) => row.id)}::bigint[])`.execute(tx);
   });
 };
 
-const park = async (db: Executor, rows: readonly { id: number; attempts: number }[], until: Date, error: string): Promise<void> => {
+/** Gives rows this drain holds back, due at `at`, with the error; `failed` also counts an attempt. */
+const giveBack = async (db: Executor, rows: readonly { id: number }[], token: string, at: Date, error: string, failed: boolean): Promise<void> => {
   if (rows.length === 0) return;
   await db.updateTable('hubspot_outbox')
-    .set({ next_attempt_at: until, last_error: error.slice(0, 2_000), attempts: sql`attempts + 1` })
-    .where('id', 'in', rows.map((row) => row.id))
-    .execute();
-};
-
-const release = async (db: Executor, rows: readonly { id: number }[], at: Date, error: string): Promise<void> => {
-  if (rows.length === 0) return;
-  await db.updateTable('hubspot_outbox')
-    .set({ next_attempt_at: at, last_error: error.slice(0, 2_000) })
+    .set({
+      next_attempt_at: at, last_error: error.slice(0, 2_000), lease_token: null, leased_until: null,
+      ...(failed ? { attempts: sql<number>`attempts + 1` } : {}),
+    })
+    .where('lease_token', '=', token)
     .where('id', 'in', rows.map((row) => row.id))
     .execute();
 };
@@ -319,19 +359,31 @@ const messageOf = (error: unknown): string => {
   return `${statusOf(error) ?? 'error'}: ${bodyMessage ?? (error instanceof Error ? error.message : String(error))}`;
 };
 
+/**
+ * A refusal that is about the portal, not about some records: a missing scope (403), or properties that do
+ * not exist (the ARBridge properties were not installed or were deleted). Every record would fail the same
+ * way, so the drain stops instead of splitting the batch.
+ */
+export const isPortalWideRefusal = (error: unknown): boolean => {
+  const status = statusOf(error);
+  if (status === 403) return true;
+  return status === 400 && /PROPERTY_DOESNT_EXIST|property .* does not exist|does not exist on object/i.test(messageOf(error));
+};
+
 type BatchResult = { results?: { id: string }[]; errors?: { message?: string; context?: Record<string, string[]> }[] };
 
 /**
  * Sends the portal's due outbox rows to HubSpot until none is left (or HubSpot keeps failing). A batch HubSpot
- * refuses as a whole (4xx other than 401/429) is split in halves until the refused records are found; those
- * are parked with the error, the rest go through.
+ * refuses as a whole for some of its records (a 4xx other than 401, 403, 429 and missing properties) is
+ * split in halves until the refused records are found; those are parked with the error, the rest go through.
  */
 export const drainOutbox = async (options: DrainOptions): Promise<DrainReport> => {
   const { db, portalId, caller } = options;
   const now = options.now ?? (() => new Date());
-  const leaseMs = options.leaseMs ?? 120_000;
+  const leaseMs = options.leaseMs ?? 10 * 60_000;
   const parkMs = options.parkMs ?? 6 * 3_600_000;
   const batchSize = Math.min(options.batchSize ?? BATCH_LIMIT, BATCH_LIMIT);
+  const token = randomUUID();
   const before = { calls: caller.stats.calls, rateLimited: caller.stats.rateLimited };
   const report: DrainReport = { written: 0, calls: 0, rateLimited: 0, refused: 0, remaining: 0, stoppedBy: null };
   let client = await options.client();
@@ -351,11 +403,11 @@ export const drainOutbox = async (options: DrainOptions): Promise<DrainReport> =
         client = await options.client(true);
         return send(objectType, rows);
       }
-      if (status !== null && status >= 400 && status < 500 && status !== 401 && status !== 429) {
+      if (status !== null && status >= 400 && status < 500 && status !== 401 && status !== 429 && !isPortalWideRefusal(error)) {
         if (rows.length === 1) {
           report.refused += 1;
           options.logger?.warn({ portalId, objectType, objectId: rows[0]?.object_id, error: messageOf(error) }, 'HubSpot refused a record update; parked');
-          await park(db, rows, new Date(now().getTime() + parkMs), messageOf(error));
+          await giveBack(db, rows, token, new Date(now().getTime() + parkMs), messageOf(error), true);
           return;
         }
         const half = Math.ceil(rows.length / 2);
@@ -369,13 +421,13 @@ export const drainOutbox = async (options: DrainOptions): Promise<DrainReport> =
     const ok = new Set((result.results ?? []).map((r) => String(r.id)));
     const done = rows.filter((row) => ok.has(row.object_id));
     const failed = rows.filter((row) => !ok.has(row.object_id));
-    await confirm(db, portalId, objectType, done, now());
+    await confirm(db, portalId, objectType, done, now(), token);
     report.written += done.length;
     if (failed.length > 0) {
       const reason = (result.errors ?? []).map((e) => e.message ?? '').filter(Boolean).join('; ') || 'not confirmed by HubSpot';
       report.refused += failed.length;
       options.logger?.warn({ portalId, objectType, count: failed.length, error: reason }, 'HubSpot did not confirm some record updates; parked');
-      await park(db, failed, new Date(now().getTime() + parkMs), reason);
+      await giveBack(db, failed, token, new Date(now().getTime() + parkMs), reason, true);
     }
   };
 
@@ -383,21 +435,20 @@ export const drainOutbox = async (options: DrainOptions): Promise<DrainReport> =
     for (const objectType of ['companies', 'deals'] as const) {
       for (;;) {
         const at = now();
-        const rows = await claim(db, portalId, objectType, batchSize, at, new Date(at.getTime() + leaseMs));
+        const rows = await claim(db, portalId, objectType, batchSize, at, new Date(at.getTime() + leaseMs), token);
         if (rows.length === 0) break;
         try {
           await send(objectType, rows);
         } catch (error) {
-          // HubSpot is failing or out of reach after the caller's retries: give the rows back and stop.
-          await release(db, rows, new Date(now().getTime() + 60_000), messageOf(error));
+          // HubSpot is failing, out of reach or refusing the portal: give back what this drain still holds
+          // (rows parked or confirmed above are no longer held) and stop.
+          await giveBack(db, rows, token, new Date(now().getTime() + 60_000), messageOf(error), false);
           report.stoppedBy = messageOf(error);
           options.logger?.error({ portalId, objectType, error: report.stoppedBy }, 'write-back stopped');
-          throw error;
+          return report;
         }
       }
     }
-  } catch {
-    // stoppedBy says why; the rows wait in the outbox for the next drain.
   } finally {
     report.calls = caller.stats.calls - before.calls;
     report.rateLimited = caller.stats.rateLimited - before.rateLimited;

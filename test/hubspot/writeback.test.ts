@@ -61,15 +61,30 @@ const seed = async (store: Store, fake: FakeHubSpot, count: number) => {
   return { companyOf, dealOf, customerIds: new Map(ids.map((r) => [r.external_id, String(r.id)])) };
 };
 
-/** What each linked company should hold, computed independently from the facts. */
+/** What each linked company should hold, computed independently from the facts (by the customer's external id). */
 const expectedCompanyValues = async (store: Store, customerIds: Map<string, string>) => {
   const result = new Map<string, Record<string, string>>();
-  for (const [externalId, id] of customerIds) {
-    const facts = await loadFacts(store.db, PORTAL, { upTo: AS_OF, customerId: id });
+  for (const externalId of customerIds.keys()) {
+    const facts = await loadFacts(store.db, PORTAL, { upTo: AS_OF, customerId: externalId });
     const values = companyRollup(facts.invoices, AS_OF, DEFAULT_POLICY);
     if (values) result.set(externalId, values);
   }
+  expect(result.size).toBe(customerIds.size);
   return result;
+};
+
+/** What each seeded deal should hold: its one invoice (INV-i-0: 10000+i total, paid in full on 03-20). */
+const expectedDealValues = (i: number): Record<string, string> => {
+  const amount = ((10_000 + i) / 100).toFixed(2);
+  return {
+    arbridge_currency: i % 7 === 0 ? 'EUR' : 'USD', arbridge_invoiced: amount, arbridge_collected: amount,
+    arbridge_outstanding: '0.00', arbridge_overdue: '0.00', arbridge_invoice_count: '1',
+  };
+};
+
+const expectFakeHolds = (fake: FakeHubSpot, type: 'companies' | 'deals', objectId: string, values: Record<string, string>, label: string): void => {
+  const held = fake.getObject(PORTAL, type, objectId)?.properties ?? {};
+  for (const [name, value] of Object.entries(values)) expect([label, name, held[name] ?? '']).toEqual([label, name, value]);
 };
 
 describeEachStore('HubSpot write-back', (backend) => {
@@ -126,12 +141,9 @@ describeEachStore('HubSpot write-back', (backend) => {
 
     // HubSpot now holds exactly the independently computed values.
     const expected = await expectedCompanyValues(store, customerIds);
-    for (const [externalId, values] of expected) {
-      const held = fake.getObject(PORTAL, 'companies', companyOf.get(externalId) as string)?.properties ?? {};
-      for (const [name, value] of Object.entries(values)) expect([externalId, name, held[name] ?? '']).toEqual([externalId, name, value]);
-    }
-    const deal = fake.getObject(PORTAL, 'deals', dealOf.get('INV-5-0') as string)?.properties ?? {};
-    expect(deal).toMatchObject({ arbridge_currency: 'USD', arbridge_invoiced: '100.05', arbridge_collected: '100.05', arbridge_outstanding: '0.00' });
+    for (const [externalId, values] of expected) expectFakeHolds(fake, 'companies', companyOf.get(externalId) as string, values, externalId);
+    for (let i = 0; i < 230; i++) expectFakeHolds(fake, 'deals', dealOf.get(`INV-${i}-0`) as string, expectedDealValues(i), `INV-${i}-0`);
+    expect(fake.getObject(PORTAL, 'deals', dealOf.get('INV-5-0') as string)?.properties).toMatchObject({ arbridge_invoiced: '100.05', arbridge_collected: '100.05' });
 
     fake.clearRequests();
     const second = await pushToHubSpot(store.db, connection(fake), PORTAL, AS_OF);
@@ -185,7 +197,7 @@ describeEachStore('HubSpot write-back', (backend) => {
   });
 
   it('converges to the wanted state under 20% faults, with no lost and no duplicated write', async () => {
-    const { companyOf, customerIds } = await seed(store, fake, 150);
+    const { companyOf, dealOf, customerIds } = await seed(store, fake, 150);
     const policy = DEFAULT_POLICY;
     await planWriteBack(store.db, PORTAL, AS_OF, policy);
     fake.clearRequests();
@@ -203,10 +215,8 @@ describeEachStore('HubSpot write-back', (backend) => {
     expect(faulted.length).toBeGreaterThan(0);
 
     const expected = await expectedCompanyValues(store, customerIds);
-    for (const [externalId, values] of expected) {
-      const held = fake.getObject(PORTAL, 'companies', companyOf.get(externalId) as string)?.properties ?? {};
-      for (const [name, value] of Object.entries(values)) expect([externalId, name, held[name] ?? '']).toEqual([externalId, name, value]);
-    }
+    for (const [externalId, values] of expected) expectFakeHolds(fake, 'companies', companyOf.get(externalId) as string, values, externalId);
+    for (let i = 0; i < 150; i++) expectFakeHolds(fake, 'deals', dealOf.get(`INV-${i}-0`) as string, expectedDealValues(i), `INV-${i}-0`);
     // Each record was confirmed exactly once: no confirmed write was sent again.
     const confirmed = new Map<string, number>();
     for (const request of batchWrites(fake).filter((r) => r.status >= 200 && r.status < 300)) {
@@ -218,10 +228,86 @@ describeEachStore('HubSpot write-back', (backend) => {
     expect(fake.objects(PORTAL, 'companies')).toHaveLength(150);
     expect(fake.objects(PORTAL, 'deals')).toHaveLength(150);
     // What the store says was written is what HubSpot holds.
-    const written = await store.db.selectFrom('hubspot_written').selectAll().where('object_type', '=', 'companies').execute();
-    for (const row of written) expect(fake.getObject(PORTAL, 'companies', row.object_id)?.properties[row.property] ?? '').toBe(row.value);
+    const written = await store.db.selectFrom('hubspot_written').selectAll().execute();
+    expect(written.length).toBeGreaterThan(300 * 5);
+    for (const row of written) expect(fake.getObject(PORTAL, row.object_type, row.object_id)?.properties[row.property] ?? '').toBe(row.value);
     // And a new plan finds nothing to do.
     const again = await planWriteBack(store.db, PORTAL, AS_OF, policy, { dryRun: true });
     expect(again.companies.changed + again.deals.changed).toBe(0);
+  });
+  it('drops a queued change for a record that was unlinked before it was sent', async () => {
+    const { companyOf, customerIds } = await seed(store, fake, 2);
+    await planWriteBack(store.db, PORTAL, AS_OF, DEFAULT_POLICY);
+    const company = companyOf.get('C1') as string;
+    expect((await store.db.selectFrom('hubspot_outbox').select('object_id').execute()).map((r) => r.object_id)).toContain(company);
+    await setCompanyLink(store.db, PORTAL, { customerId: customerIds.get('C1') as string, companyId: null, method: 'manual_unlink' });
+    const again = await planWriteBack(store.db, PORTAL, AS_OF, DEFAULT_POLICY);
+    expect(again.companies.changed).toBe(1); // C0 still waits; C1's company was never written, so nothing to clear
+    expect((await store.db.selectFrom('hubspot_outbox').select('object_id').execute()).map((r) => r.object_id)).not.toContain(company);
+    await drainOutbox({ db: store.db, portalId: PORTAL, client: async () => hubspotClient(TOKEN, fake.url), caller: virtualCaller() });
+    expect(fake.getObject(PORTAL, 'companies', company)?.properties.arbridge_outstanding ?? '').toBe('');
+  });
+
+  it('stops at once, without splitting, when the portal lacks the properties', async () => {
+    const bare = await startFakeHubSpot({ rateLimit: null });
+    try {
+      bare.addPortal(PORTAL, { privateToken: TOKEN });
+      await seed(store, bare, 120);
+      bare.clearRequests();
+      const report = await pushToHubSpot(store.db, { portalId: PORTAL, client: async () => hubspotClient(TOKEN, bare.url), caller: virtualCaller() }, PORTAL, AS_OF);
+      expect(batchWrites(bare)).toHaveLength(1);
+      expect(report.drain?.stoppedBy).toMatch(/^400/);
+      expect(report.drain?.refused).toBe(0);
+      const rows = await store.db.selectFrom('hubspot_outbox').select(['attempts', 'last_error', 'lease_token']).execute();
+      expect(rows).toHaveLength(240);
+      expect(rows.every((r) => r.attempts === 0 && r.lease_token === null)).toBe(true);
+      expect(rows.filter((r) => r.last_error !== null).length).toBe(100);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('keeps a leased row from other workers, and a newer plan for it waits for the next claim', async () => {
+    await seed(store, fake, 1);
+    await planWriteBack(store.db, PORTAL, AS_OF, DEFAULT_POLICY);
+    const t0 = new Date(Date.now() + 1_000);
+    // Worker 1 claims the rows and is slow: hold the lease by claiming through a drain that never answers.
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => { release = resolve; });
+    const slowClient = async () => {
+      const client = hubspotClient(TOKEN, fake.url);
+      const original = client.crm.companies.batchApi.update.bind(client.crm.companies.batchApi);
+      client.crm.companies.batchApi.update = async (input) => {
+        await stuck;
+        return original(input);
+      };
+      return client;
+    };
+    const first = drainOutbox({ db: store.db, portalId: PORTAL, client: slowClient, caller: virtualCaller(), now: () => t0 });
+    // Wait until worker 1 holds the company row.
+    for (let i = 0; i < 100; i++) {
+      const held = await store.db.selectFrom('hubspot_outbox').select('lease_token').where('object_type', '=', 'companies').executeTakeFirst();
+      if (held?.lease_token) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // A newer plan changes the company's values while worker 1 holds it; worker 2 must not take it.
+    await upsertPayments(store.db, PORTAL, 'csv', [{ id: 'PAY-more', kind: 'payment', date: '2026-06-01', currency: 'EUR', amountMinor: 5_000, allocations: [{ invoiceId: 'INV-0-1', amountMinor: 5_000 }] }]);
+    await planWriteBack(store.db, PORTAL, AS_OF, DEFAULT_POLICY, { now: () => t0 });
+    const second = await drainOutbox({ db: store.db, portalId: PORTAL, client: async () => hubspotClient(TOKEN, fake.url), caller: virtualCaller(), now: () => t0 });
+    expect(second.written).toBe(1); // the deal only
+    const row = await store.db.selectFrom('hubspot_outbox').selectAll().where('object_type', '=', 'companies').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ version: 2 });
+    expect(row.lease_token).not.toBeNull();
+    // Worker 1 gets its answer: version 1 is recorded as written but the row stays (version 2 is newer); it
+    // loses the lease, so worker 1's next claim sends version 2, once.
+    release();
+    const one = await first;
+    expect(one.written).toBe(2);
+    const sent = batchWrites(fake).filter((r) => r.path.startsWith('/crm/v3/objects/companies'));
+    expect(sent).toHaveLength(2);
+    expect(await store.db.selectFrom('hubspot_outbox').selectAll().execute()).toHaveLength(0);
+    const expected = await expectedCompanyValues(store, new Map([['C0', '']]));
+    const company = (await store.db.selectFrom('company_links').select('company_id').executeTakeFirstOrThrow()).company_id as string;
+    expectFakeHolds(fake, 'companies', company, expected.get('C0') as Record<string, string>, 'C0');
   });
 });
