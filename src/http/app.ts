@@ -6,6 +6,7 @@ import { errorHandler, notFound } from './middleware/errors';
 import { keepRawBody } from './middleware/hubspot-signature';
 import { portalScope } from './middleware/portal';
 import { cardRoutes } from './routes/cards';
+import { hubspotWebhookRoutes, type HubSpotWebhookDeps } from './routes/hubspot-webhooks';
 import { matchingRoutes } from './routes/matching';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { reportRoutes } from './routes/reports';
@@ -18,12 +19,16 @@ export type AppDeps = {
   today: () => string;
   /** The HubSpot OAuth install routes; mounted when given (the service always gives them). */
   oauth?: OAuthRouteDeps;
+  /** What follows stored HubSpot webhook events (a debounced round); the receiver stores them either way. */
+  hubspotWebhooks?: HubSpotWebhookDeps;
 };
 
 export const createApp = (deps: AppDeps): Express => {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Before the app-wide parser: webhook deliveries parse their own body, with a larger limit.
+  app.use(hubspotWebhookRoutes(deps));
   app.use(express.json({ limit: '256kb', verify: keepRawBody }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -37,6 +42,7 @@ export const createApp = (deps: AppDeps): Express => {
         'GET /api/v1/cards/company?objectId=&asOf= (signed)', 'GET /api/v1/cards/deal?objectId=&asOf= (signed)',
         'GET /api/v1/cards/customers?query= (signed)', 'POST /api/v1/cards/company/link (signed)', 'POST /api/v1/cards/company/unlink (signed)',
         'GET /api/v1/hubspot/unmatched?kind=', 'POST /api/v1/hubspot/links', 'POST /api/v1/hubspot/deal-links',
+        'POST /webhooks/hubspot (signed)',
       ],
     });
   });

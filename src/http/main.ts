@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../config';
 import { createHubSpotAuth, type HubSpotAuth } from '../hubspot/auth';
 import { connectPortal } from '../hubspot/connection';
 import { describeInstall, installProperties } from '../hubspot/properties';
+import { roundTrigger } from '../hubspot/webhook-events';
 import { startWriteBackWorker, type WriteBackWorker } from '../hubspot/worker';
 import { createLogger } from '../logger';
 import { resolveSecretKey } from '../secrets/keys';
@@ -35,14 +36,18 @@ export const startService = async (config: Config): Promise<Running> => {
     const connection = connectPortal(auth, config, portalId);
     return describeInstall(await installProperties(await connection.client(), connection.caller));
   };
-  const app = createApp({ db: store.db, config, logger, today, oauth: { config, auth, key, logger, onInstalled } });
+  // Stored webhook events ask the write-back worker (started below, if at all) for a round, at most one per window.
+  let writeBack: WriteBackWorker | null = null;
+  const webhookRound = roundTrigger(async () => { await writeBack?.runOnce(); }, { logger });
+  const hubspotWebhooks = { requestRound: () => { if (writeBack) webhookRound.request(); } };
+  const app = createApp({ db: store.db, config, logger, today, oauth: { config, auth, key, logger, onInstalled }, hubspotWebhooks });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
   // The write-back schedule runs when HubSpot can be reached: a private app, or OAuth installs.
   const hubspotConfigured = config.hubspot.privateApp !== null || config.hubspot.clientId !== null;
-  const writeBack = hubspotConfigured && config.hubspot.pushIntervalMinutes > 0
+  writeBack = hubspotConfigured && config.hubspot.pushIntervalMinutes > 0
     ? startWriteBackWorker({ db: store.db, auth, config, logger, today, intervalMs: config.hubspot.pushIntervalMinutes * 60_000 })
     : null;
   const address = server.address();
@@ -50,6 +55,7 @@ export const startService = async (config: Config): Promise<Running> => {
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    webhookRound.stop();
     await writeBack?.stop();
     await store.close();
   };
