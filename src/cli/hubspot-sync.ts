@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { TokenSource } from '../hubspot/client';
-import { authFor } from '../hubspot/connection';
+import { authFor, callerFor } from '../hubspot/connection';
+import { classifyHubSpotError, hubspotErrorStatus } from '../hubspot/http-retry';
 import { syncHubSpotInvoices, type SyncHubSpotInvoicesResult } from '../hubspot/invoice-source';
 import { createLogger } from '../logger';
 import type { Db } from '../store/database';
@@ -15,6 +16,7 @@ export type SyncInvoicesCommand = {
   full?: boolean;
   /** The portal's token; by default the private app's token or the stored OAuth install. */
   tokenFor?: TokenSource;
+  /** How to wait between searches; retries wait in the portal's caller. */
   sleep?: (ms: number) => Promise<void>;
 };
 
@@ -47,12 +49,23 @@ export const describeInvoiceSync = (r: SyncHubSpotInvoicesResult): string =>
 export const runSyncInvoices = async (command: SyncInvoicesCommand): Promise<SyncHubSpotInvoicesResult> => {
   const { io, config, db, portalId } = command;
   const tokenFor = command.tokenFor ?? cliTokenSource(config, db, io);
+  // Calls go through the portal's paced caller (configured calls per 10 s, 429s waited out, 5xx retried);
+  // each failed attempt of a kind it retries is reported before the caller tries again.
+  const caller = callerFor(config, portalId);
+  const call = <T>(fn: () => Promise<T>): Promise<T> => caller.call(async () => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (classifyHubSpotError(error).retry) {
+        const status = hubspotErrorStatus(error);
+        io.stderr.write(`${status === null ? 'HubSpot unreachable' : `HubSpot answered ${status}`}; retrying\n`);
+      }
+      throw error;
+    }
+  });
   const result = await syncHubSpotInvoices({
-    db, portalId, tokenFor, basePath: config.hubspot.apiBaseUrl, full: command.full ?? false,
+    db, portalId, tokenFor, basePath: config.hubspot.apiBaseUrl, full: command.full ?? false, call,
     ...(command.sleep ? { sleep: command.sleep } : {}),
-    onRetry: (e) => io.stderr.write(
-      `${e.status === null ? 'HubSpot unreachable' : `HubSpot answered ${e.status}`}; retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`,
-    ),
   });
   io.stdout.write(`${describeInvoiceSync(result)}\n`);
   for (const problem of result.problems) io.stderr.write(`  skipped ${problem}\n`);

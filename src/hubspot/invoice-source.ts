@@ -311,9 +311,17 @@ export type SyncHubSpotInvoicesOptions = {
   full?: boolean;
   /** Invoices per request (default 100; the list API takes at most 100, search 200). */
   pageSize?: number;
+  /** How to wait: between searches, and between attempts when `call` is not given. */
   sleep?: (ms: number) => Promise<void>;
-  /** Attempts per HubSpot call (429, 5xx and network failures are retried; default 6). */
+  /**
+   * Runs each HubSpot call: the portal's paced caller (`connection.caller.call`, see caller.ts), which keeps
+   * all of the portal's jobs under its burst limit and retries. Default: withHubSpotRetry (429 with
+   * Retry-After, 5xx and network failures) with `maxAttempts`, `sleep` and `onRetry`, unpaced.
+   */
+  call?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Attempts per HubSpot call when `call` is not given (429, 5xx and network failures are retried; default 6). */
   maxAttempts?: number;
+  /** Told of each retry when `call` is not given. */
   onRetry?: (event: RetryEvent) => void;
   /** Epoch ms; the fallback when a response has no Date header, and the search pacing clock. */
   now?: () => number;
@@ -391,10 +399,13 @@ export const syncHubSpotInvoices = async (options: SyncHubSpotInvoicesOptions): 
     mode: 'search', cursor: null,
   };
 
-  // ---- HubSpot calls: one client, the current token before each call, retries around each call.
+  // ---- HubSpot calls: one client, the current token before each attempt, pacing and retries around each call.
   let token = options.token ?? await (options.tokenFor as TokenSource)(portalId);
   const client = hubspotClient(token, options.basePath);
-  const call = <T>(fn: (c: Client) => Promise<T>): Promise<T> => withHubSpotRetry(async () => {
+  const run = options.call ?? (<T>(fn: () => Promise<T>): Promise<T> => withHubSpotRetry(fn, {
+    maxAttempts: options.maxAttempts ?? 6, sleep, ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  }));
+  const call = <T>(fn: (c: Client) => Promise<T>): Promise<T> => run(async () => {
     if (options.tokenFor) {
       const current = await options.tokenFor(portalId);
       if (current !== token) {
@@ -404,7 +415,7 @@ export const syncHubSpotInvoices = async (options: SyncHubSpotInvoicesOptions): 
     }
     result.requests += 1;
     return fn(client);
-  }, { maxAttempts: options.maxAttempts ?? 6, sleep, ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
+  });
 
   let lastSearchAt = -Infinity;
   const paceSearch = async (): Promise<void> => {

@@ -11,7 +11,7 @@ import { installProperties } from './properties';
 import { pushToHubSpot } from './push';
 
 export type WriteBackWorker = {
-  /** Runs one round now (every installed portal in turn); resolves when it is done. */
+  /** Runs one round now (every installed portal in turn), or one more after the running one; resolves when it is done. */
   runOnce: () => Promise<void>;
   /** Stops scheduling and waits for a round in progress to finish. */
   stop: () => Promise<void>;
@@ -53,7 +53,9 @@ export const startWriteBackWorker = (deps: {
       .where('portal_id', '=', portalId).where('source', '=', HUBSPOT_SOURCE).where('stream', '=', INVOICES_STREAM)
       .executeTakeFirst();
     if (usesHubSpotInvoices) {
-      await step(portalId, 'sync-invoices', () => syncHubSpotInvoices({ db, portalId, tokenFor: auth.tokenFor, basePath: config.hubspot.apiBaseUrl }));
+      await step(portalId, 'sync-invoices', () => syncHubSpotInvoices({
+        db, portalId, tokenFor: auth.tokenFor, basePath: config.hubspot.apiBaseUrl, call: connection.caller.call,
+      }));
     }
     const mirrored = await step(portalId, 'mirror', () => mirrorHubSpot(db, portalId, {
       basePath: config.hubspot.apiBaseUrl, tokenFor: auth.tokenFor, call: connection.caller.call,
@@ -84,8 +86,18 @@ export const startWriteBackWorker = (deps: {
     }
   };
 
+  let queued: Promise<void> | null = null;
+  // A call during a round queues one more round after it (for changes the running round may have missed);
+  // any number of calls meanwhile share that one.
   const runOnce = (): Promise<void> => {
-    current ??= round().finally(() => {
+    if (current) {
+      queued ??= current.then(() => {
+        queued = null;
+        return runOnce();
+      });
+      return queued;
+    }
+    current = round().finally(() => {
       current = null;
     });
     return current;

@@ -51,7 +51,8 @@ const matchOf = (customer: MatchedCustomer | null): CompanyMatch => {
 /** `GET /api/v1/cards/company`: the company's match and, when matched, its customer's summary as of D. */
 export const companyCard = async (db: Executor, portalId: number, companyId: string, asOf: IsoDate): Promise<CompanyCard> => {
   const customer = await linkedCustomer(db, portalId, companyId);
-  const summary = customer === null ? null : await companySummary(db, portalId, customer.externalId, asOf);
+  // By store id: customers of other sources may share the linked customer's external id.
+  const summary = customer === null ? null : await companySummary(db, portalId, { rowId: customer.internalId }, asOf);
   return CompanyCardSchema.parse({ portal_id: portalId, company_id: companyId, as_of: asOf, match: matchOf(customer), summary });
 };
 
@@ -142,7 +143,7 @@ export const dealCard = async (db: Executor, portalId: number, dealId: string, a
   let company: DealCard['company'] = null;
   if (deal?.company_id) {
     const customer = await linkedCustomer(db, portalId, deal.company_id);
-    const summary = customer === null ? null : await companySummary(db, portalId, customer.externalId, asOf);
+    const summary = customer === null ? null : await companySummary(db, portalId, { rowId: customer.internalId }, asOf);
     company = {
       company_id: deal.company_id,
       match: matchOf(customer),

@@ -25,10 +25,28 @@ export const portfolioReports = async (
   return buildReports({ invoices: facts.invoices, customers: facts.customers, asOf: options.asOf, policy, by: options.by });
 };
 
-export const companySummary = async (db: Executor, portalId: number, customerId: string, asOf: IsoDate): Promise<CompanySummary> => {
-  const [facts, policy] = await Promise.all([loadFacts(db, portalId, { upTo: asOf, customerId }), loadPolicy(db, portalId)]);
+/** A customer by external id, or by its id in the store (`rowId`: one customer of one source). */
+export type SummaryCustomer = string | { rowId: number };
+
+/**
+ * The store id of the customer an external id names. External ids are unique per source only: when customers
+ * of several sources (csv, demo, hubspot) share this one, the summary is of the one stored first (lowest store
+ * id), never of their facts merged; callers that know which customer they mean pass `{ rowId }`.
+ */
+const rowIdOfExternalId = async (db: Executor, portalId: number, externalId: string): Promise<number> => {
+  const row = await db.selectFrom('customers').select('id')
+    .where('portal_id', '=', portalId).where('external_id', '=', externalId)
+    .orderBy('id').limit(1).executeTakeFirst();
+  if (row === undefined) throw new AppError('not_found', `No customer ${externalId} in this portal`);
+  return row.id;
+};
+
+/** One customer's summary as of a date: metrics and risk per currency, its invoices and their settlements. */
+export const companySummary = async (db: Executor, portalId: number, which: SummaryCustomer, asOf: IsoDate): Promise<CompanySummary> => {
+  const customerRowId = typeof which === 'string' ? await rowIdOfExternalId(db, portalId, which) : which.rowId;
+  const [facts, policy] = await Promise.all([loadFacts(db, portalId, { upTo: asOf, customerRowId }), loadPolicy(db, portalId)]);
   const customer = facts.customers[0];
-  if (!customer) throw new AppError('not_found', `No customer ${customerId} in this portal`);
+  if (!customer) throw new AppError('not_found', `No customer ${typeof which === 'string' ? which : `with id ${which.rowId}`} in this portal`);
   const reports = buildReports({ invoices: facts.invoices, customers: facts.customers, asOf, policy, by: 'customer' });
   const history = customerHistory(facts.invoices, asOf);
   const summary: CompanySummary = {

@@ -259,15 +259,24 @@ type SettlementRow = { invoice_id: number; external_id: string; payment_date: st
 export type FactsFilter = {
   /** Facts dated after this day are not loaded (they are invisible to a report as of it). */
   upTo: IsoDate;
-  /** Only this customer (external id). */
+  /**
+   * Only customers with this external id. External ids are unique per source, not per portal: customers of
+   * several sources (csv, demo, hubspot) may share one, and all of them are loaded.
+   */
   customerId?: string;
+  /** Only this customer (its id in the store): one customer of one source. */
+  customerRowId?: number;
 };
 
 export type Facts = { invoices: InvoiceFact[]; customers: CustomerFact[] };
 
 /** Invoices issued on or before `upTo`, each with its settlements dated on or before `upTo`. */
 export const loadFacts = async (db: Executor, portalId: number, filter: FactsFilter): Promise<Facts> => {
-  const customerWhere = filter.customerId !== undefined ? sql`AND c.external_id = ${filter.customerId}` : sql``;
+  const conditions = [
+    ...(filter.customerId !== undefined ? [sql`c.external_id = ${filter.customerId}`] : []),
+    ...(filter.customerRowId !== undefined ? [sql`c.id = ${filter.customerRowId}`] : []),
+  ];
+  const customerWhere = conditions.length > 0 ? sql`AND ${sql.join(conditions, sql` AND `)}` : sql``;
   const customers = await sql<CustomerFact & { internal_id: number }>`
     SELECT c.id AS internal_id, c.external_id AS id, c.name, c.domain, c.industry, c.country
     FROM customers c WHERE c.portal_id = ${portalId} ${customerWhere} ORDER BY c.id`.execute(db);

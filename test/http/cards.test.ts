@@ -451,3 +451,81 @@ describeEachStore('signed card API', (backend) => {
     });
   });
 });
+
+describeEachStore('company card of a customer whose external id another source shares', (backend) => {
+  let store: Store;
+  let app: ReturnType<typeof createApp>;
+  let csvRowId: number;
+  let hubspotRowId: number;
+  const logger = createLogger('silent');
+  const get = (path: string, params: Record<string, string | number>) =>
+    signedRequest(app, { secret: SECRET, publicUrl: PUBLIC_URL, method: 'GET', path: `${path}?${cardQuery(params, { portalId: PORTAL_B, userEmail: EMAIL })}` });
+
+  beforeAll(async () => {
+    store = await openTestStore(backend);
+    const db = store.db;
+    await ensurePortal(db, PORTAL_B);
+    // The HubSpot-sourced customer is stored first, so it has the lower store id.
+    await upsertCustomers(db, PORTAL_B, 'hubspot', [{ id: '1001', name: 'Other Co (HubSpot)', domain: 'other.example', industry: null, country: null }]);
+    await upsertCustomers(db, PORTAL_B, 'csv', [{ id: '1001', name: 'Ledger Co', domain: 'ledger.example', industry: null, country: null }]);
+    await upsertInvoices(db, PORTAL_B, 'hubspot', [
+      invoice({ id: 'HS-1', customerId: '1001', currency: 'USD', totalMinor: 500_000, issueDate: '2024-05-01', dueDate: '2024-05-31' }),
+      invoice({ id: 'HS-2', customerId: '1001', currency: 'EUR', totalMinor: 30_000, issueDate: '2024-05-01', dueDate: '2024-05-31' }),
+    ]);
+    await upsertPayments(db, PORTAL_B, 'hubspot', [
+      { id: 'HSP-1', kind: 'payment', date: '2024-06-01', currency: 'USD', amountMinor: 100_000, allocations: [{ invoiceId: 'HS-1', amountMinor: 100_000 }] },
+    ]);
+    await upsertInvoices(db, PORTAL_B, 'csv', [
+      invoice({ id: 'CSV-1', customerId: '1001', currency: 'USD', totalMinor: 100_000, issueDate: '2024-05-01', dueDate: '2024-05-31' }),
+    ]);
+    await upsertPayments(db, PORTAL_B, 'csv', [
+      { id: 'CP-1', kind: 'payment', date: '2024-06-10', currency: 'USD', amountMinor: 40_000, allocations: [{ invoiceId: 'CSV-1', amountMinor: 40_000 }] },
+    ]);
+    hubspotRowId = (await idsByExternalId(db, 'customers', PORTAL_B, 'hubspot', ['1001'])).get('1001') as number;
+    csvRowId = (await idsByExternalId(db, 'customers', PORTAL_B, 'csv', ['1001'])).get('1001') as number;
+    expect(hubspotRowId).toBeLessThan(csvRowId);
+    // The csv customer is linked by hand to company X (9500); the HubSpot one is its own company 1001.
+    await setCompanyLink(db, PORTAL_B, { customerId: String(csvRowId), companyId: '9500', method: 'manual', linkedBy: EMAIL });
+    await setCompanyLink(db, PORTAL_B, { customerId: String(hubspotRowId), companyId: '1001', method: 'hubspot' });
+    await db.insertInto('hubspot_deals').values({ portal_id: PORTAL_B, deal_id: '7500', name: 'Ledger deal', company_id: '9500' }).execute();
+    app = createApp({
+      db, logger, today: () => TODAY,
+      config: { env: 'development', defaultPortalId: PORTAL_A, publicUrl: PUBLIC_URL, hubspot: hubspotConfig(SECRET) },
+    });
+  });
+  afterAll(async () => store.close());
+
+  it("shows only the linked customer's invoices, payments and outstanding on company X's card", async () => {
+    const res = await get('/api/v1/cards/company', { objectId: '9500' });
+    expect(res.status).toBe(200);
+    const card = CompanyCardSchema.parse(res.body);
+    expect(card.match).toMatchObject({ status: 'matched', customer_id: String(csvRowId), customer_name: 'Ledger Co', source: 'csv', method: 'manual' });
+    expect(card.summary?.customer).toMatchObject({ id: '1001', name: 'Ledger Co', domain: 'ledger.example' });
+    expect(card.summary?.invoices.map((i) => [i.id, i.amount, i.paid, i.open])).toEqual([['CSV-1', '1000.00', '400.00', '600.00']]);
+    expect(card.summary?.payments.map((p) => p.id)).toEqual(['CP-1']);
+    expect(card.summary?.currencies.map((c) => [c.currency, c.metrics.outstanding, c.metrics.overdue])).toEqual([['USD', '600.00', '600.00']]);
+  });
+
+  it("shows the HubSpot-sourced customer's own facts on its own company's card", async () => {
+    const card = CompanyCardSchema.parse((await get('/api/v1/cards/company', { objectId: '1001' })).body);
+    expect(card.match).toMatchObject({ status: 'matched', customer_id: String(hubspotRowId), source: 'hubspot' });
+    expect(card.summary?.invoices.map((i) => i.id)).toEqual(['HS-1', 'HS-2']);
+    expect(card.summary?.currencies.map((c) => [c.currency, c.metrics.outstanding])).toEqual([['EUR', '300.00'], ['USD', '4000.00']]);
+  });
+
+  it("gives a deal of company X the risk of the linked customer's currencies only", async () => {
+    const card = DealCardSchema.parse((await get('/api/v1/cards/deal', { objectId: '7500' })).body);
+    expect(card.company?.match).toMatchObject({ status: 'matched', customer_id: String(csvRowId) });
+    expect(card.company?.risk.map((r) => r.currency)).toEqual(['USD']);
+  });
+
+  it('answers the external-id summary route with the customer stored first, not the sources merged', async () => {
+    const res = await request(app).get('/api/v1/companies/1001/summary').set('x-arbridge-portal-id', String(PORTAL_B));
+    expect(res.status).toBe(200);
+    expect(res.body.customer).toMatchObject({ id: '1001', name: 'Other Co (HubSpot)' });
+    expect(res.body.invoices.map((i: { id: string }) => i.id)).toEqual(['HS-1', 'HS-2']);
+    const missing = await request(app).get('/api/v1/companies/2002/summary').set('x-arbridge-portal-id', String(PORTAL_B));
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toMatch(/2002/);
+  });
+});

@@ -5,10 +5,11 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { runSyncInvoices } from '../../src/cli/hubspot-sync';
 import { loadConfig } from '../../src/config';
+import { createCaller } from '../../src/hubspot/caller';
 import { hubspotClient } from '../../src/hubspot/client';
 import {
   hubspotCalendarDate, hubspotTimestamp, parseCursor, parseInvoice, paymentChanges, syncHubSpotInvoices,
-  type SyncHubSpotInvoicesOptions,
+  type SyncHubSpotInvoicesOptions, type SyncHubSpotInvoicesResult,
 } from '../../src/hubspot/invoice-source';
 import type { RetryEvent } from '../../src/hubspot/http-retry';
 import { countFacts, loadFacts } from '../../src/store/facts';
@@ -425,5 +426,61 @@ describeEachStore('HubSpot invoices as a source', (backend) => {
     };
     fake.clearRequests();
     await expect(sync({ token: undefined, tokenFor })).rejects.toThrow(/another invoice sync of the portal is running/);
+  });
+
+  it("sends every call through the portal's caller when given one: paced, counted, with the same result as without", async () => {
+    const reference = nextPortal++;
+    const referenceToken = `${token}-reference`;
+    fake.addPortal(reference, { privateToken: referenceToken });
+    const referenceInvoices = seedPortfolio(fake, reference).invoices;
+    const unpaced = await syncHubSpotInvoices({ db: store.db, portalId: reference, token: referenceToken, basePath: fake.url, sleep: noSleep, pageSize: 2 });
+
+    const { invoices } = seedPortfolio(fake, portal);
+    // The caller runs on a virtual clock, allowing 3 calls per second of it.
+    let t = 1_000_000;
+    const caller = createCaller({
+      callsPerWindow: 3, headroom: 1, windowMs: 1_000, now: () => t, sleep: async (ms) => { t += ms; },
+    });
+    const starts: number[] = [];
+    const call = <T>(fn: () => Promise<T>): Promise<T> => caller.call(() => {
+      starts.push(t);
+      return fn();
+    });
+    let asked = 0;
+    const tokenFor = async (): Promise<string> => {
+      asked += 1;
+      return token;
+    };
+    const crmRequests = () => fake.requests.filter((r) => r.path.startsWith('/crm')).length;
+
+    fake.clearRequests();
+    const paced = await sync({ pageSize: 2, call, token: undefined, tokenFor });
+    expect(crmRequests()).toBeGreaterThan(3);
+    expect(caller.stats.calls).toBe(crmRequests());
+    expect(paced.requests).toBe(crmRequests());
+    // The token is asked for once to start and again before every call.
+    expect(asked).toBe(1 + caller.stats.calls);
+    for (const start of starts) expect(starts.filter((s) => s >= start && s < start + 1_000).length).toBeLessThanOrEqual(3);
+    expect(t - 1_000_000).toBeGreaterThanOrEqual(Math.floor((caller.stats.calls - 1) / 3) * 1_000);
+    // The cursor is HubSpot's clock at the start of each run, a second apart at most; the rest is equal.
+    expect({ ...paced, cursor: null }).toEqual({ ...unpaced, cursor: null });
+    expect(await snapshot(store.db, fake, portal)).toEqual(await snapshot(store.db, fake, reference));
+
+    // An incremental run (searches) goes through the caller too.
+    await update(invoices.open, { hs_balance_due: '200.50' });
+    await hubspotClient(referenceToken, fake.url).crm.commerce.invoices.basicApi.update(referenceInvoices.open, { properties: { hs_balance_due: '200.50' } });
+    const unpacedAgain = await syncHubSpotInvoices({ db: store.db, portalId: reference, token: referenceToken, basePath: fake.url, sleep: noSleep, pageSize: 2 });
+    fake.clearRequests();
+    const before = caller.stats.calls;
+    const pacedAgain = await sync({ pageSize: 2, call });
+    expect(pacedAgain).toMatchObject({ mode: 'search', invoicesUpdated: 0, paymentsAdded: 1 });
+    expect(fake.requests.some((r) => r.path === '/crm/v3/objects/invoices/search')).toBe(true);
+    expect(caller.stats.calls - before).toBe(crmRequests());
+    expect(pacedAgain.requests).toBe(crmRequests());
+    // How many records a search returns again depends on which of them share a modification time; what
+    // the run found and wrote does not.
+    const outcome = ({ read: _read, alreadyRead: _again, requests: _requests, cursor: _cursor, ...rest }: SyncHubSpotInvoicesResult) => rest;
+    expect(outcome(pacedAgain)).toEqual(outcome(unpacedAgain));
+    expect(await snapshot(store.db, fake, portal)).toEqual(await snapshot(store.db, fake, reference));
   });
 });

@@ -55,6 +55,11 @@ describeEachStore('the scheduled HubSpot round', (backend) => {
     await worker.runOnce();
     expect(fake.requests.filter((r) => r.path.endsWith('/batch/update'))).toHaveLength(0);
     expect(fake.requests.filter((r) => r.path.includes('/properties/')).every((r) => r.method === 'GET')).toBe(true);
+
+    // Calls during a round queue exactly one more round.
+    fake.clearRequests();
+    await Promise.all([worker.runOnce(), worker.runOnce(), worker.runOnce()]);
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.path === '/crm/v3/objects/companies/search')).toHaveLength(2);
     await worker.stop();
   });
 });

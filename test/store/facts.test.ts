@@ -103,6 +103,33 @@ describeEachStore('store facts', (backend) => {
     expect(portal1.invoices.find((i) => i.id === 'I1')?.totalMinor).toBe(10_000);
   });
 
+  it('loads one customer by its store id, apart from customers of other sources with the same external id', async () => {
+    await ensurePortal(store.db, 3);
+    await upsertCustomers(store.db, 3, 'hubspot', [customer('1001', 'From HubSpot')]);
+    await upsertCustomers(store.db, 3, 'csv', [customer('1001', 'From the ledger')]);
+    await upsertInvoices(store.db, 3, 'hubspot', [invoice('H1', '1001', { totalMinor: 70_000 })]);
+    await upsertInvoices(store.db, 3, 'csv', [invoice('L1', '1001'), invoice('L2', '1001', { totalMinor: 2_500 })]);
+    await upsertPayments(store.db, 3, 'hubspot', [payment('HP1', 'H1', '2024-02-01', 70_000)]);
+    await upsertPayments(store.db, 3, 'csv', [payment('LP1', 'L1', '2024-02-02', 3_000)]);
+    const rowIds = await store.db.selectFrom('customers').select(['id', 'source'])
+      .where('portal_id', '=', 3).where('external_id', '=', '1001').execute();
+    const rowOf = (source: string): number => rowIds.find((r) => r.source === source)?.id as number;
+    const ledger = await loadFacts(store.db, 3, { upTo: '2024-12-31', customerRowId: rowOf('csv') });
+    expect(ledger.customers).toEqual([customer('1001', 'From the ledger')]);
+    expect(ledger.invoices.map((i) => [i.id, i.totalMinor, i.settlements.map((x) => x.id)])).toEqual([['L1', 10_000, ['LP1']], ['L2', 2_500, []]]);
+    const hubspot = await loadFacts(store.db, 3, { upTo: '2024-12-31', customerRowId: rowOf('hubspot') });
+    expect(hubspot.customers.map((c) => c.name)).toEqual(['From HubSpot']);
+    expect(hubspot.invoices.map((i) => [i.id, i.settlements.map((x) => x.id)])).toEqual([['H1', ['HP1']]]);
+    // By external id, every source's customer comes (that filter does not tell them apart).
+    const both = await loadFacts(store.db, 3, { upTo: '2024-12-31', customerId: '1001' });
+    expect(both.customers.map((c) => c.name)).toEqual(['From HubSpot', 'From the ledger']);
+    expect(both.invoices.map((i) => i.id).sort()).toEqual(['H1', 'L1', 'L2']);
+    // Both filters together: the row must also carry the external id; a row of another portal gives nothing.
+    expect((await loadFacts(store.db, 3, { upTo: '2024-12-31', customerId: '1001', customerRowId: rowOf('csv') })).invoices).toHaveLength(2);
+    expect((await loadFacts(store.db, 3, { upTo: '2024-12-31', customerId: 'C1', customerRowId: rowOf('csv') })).customers).toEqual([]);
+    expect(await loadFacts(store.db, 1, { upTo: '2024-12-31', customerRowId: rowOf('csv') })).toEqual({ customers: [], invoices: [] });
+  });
+
   it('enforces the schema: unique keys per portal and source, positive amounts, currency codes', async () => {
     await expect(sql`INSERT INTO payments (portal_id, source, external_id, kind, payment_date, currency, amount_minor)
       VALUES (1, 'csv', 'bad', 'payment', '2024-01-01', 'USD', 0)`.execute(store.db)).rejects.toThrow();
