@@ -6,18 +6,10 @@ import { ReportSchema, buildReports } from '../../src/domain/report';
 import { scoreRisk } from '../../src/domain/risk';
 import { GROUP_DIMENSIONS, type CustomerFact, type InvoiceFact, type Settlement } from '../../src/domain/types';
 import { formatMinor, parseMinor } from '../../src/domain/money';
+import { createRng } from '../../src/demo/generate';
 
-/** mulberry32: a small seeded PRNG, so every run sees the same history. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+/** A seeded generator (mulberry32), so every run sees the same sequence. */
+const prng = (seed: number): (() => number) => createRng(seed).next;
 
 const generate = (seed: number, count: number): { invoices: InvoiceFact[]; customers: CustomerFact[] } => {
   const rand = prng(seed);

@@ -5,20 +5,12 @@ import {
   decodeSignedUri, MAX_SIGNATURE_SKEW_MS, signHubSpotV3, verifyHubSpotSignatureV3, type VerifyInput,
 } from '../../src/hubspot/signature';
 import { sdkSignV3 } from '../helpers/sign';
+import { createRng } from '../../src/demo/generate';
 
 const SECRET = 'a1b2c3d4-client-secret-e5f6';
 
-/** A small seeded generator (mulberry32), so the generated requests are the same on every run. */
-const rng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+/** A seeded generator (mulberry32), so every run sees the same sequence. */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 
 const ORIGINS = ['https://arbridge.example.com', 'https://api.example.org:8443', 'http://127.0.0.1:3000'];
 const PATHS = ['/api/v1/cards/company', '/api/v1/cards/deal', '/api/v1/cards/customers', '/api/v1/cards/company/link', '/hubspot/webhooks'];

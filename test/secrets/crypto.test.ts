@@ -21,7 +21,7 @@ const flip = (text: string, index: number): string => {
 
 describe('sealed secrets (AES-256-GCM)', () => {
   it('opens what it sealed, and never holds the plaintext', () => {
-    const token = 'pat-na1-11111111-2222-3333-4444-555555555555';
+    const token = 'hubspot-access-token-11111111-2222-3333-4444';
     const sealed = sealSecret(KEY, token, CONTEXT);
     expect(sealed).not.toContain(token);
     expect(sealed.split('.')).toHaveLength(5);

@@ -16,6 +16,7 @@ import { propertyRoutes } from './properties';
 import { Router, type BaseCtx } from './router';
 import { OBJECT_TYPES, defaultAssociationType, resolveObjectType, type ObjectTypeInfo, type PropertyDef } from './schema';
 import { Portal, compareIds, type StoredObject } from './state';
+import { createRng } from '../../../src/demo/generate';
 
 export type FaultKind = '429' | '500' | 'slow';
 
@@ -100,17 +101,8 @@ const RATE_HEADERS = {
   remaining: 'X-HubSpot-RateLimit-Remaining',
 };
 
-/** mulberry32: a small seeded PRNG, so a seed always picks the same requests to fail. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+/** A seeded generator (mulberry32), so every run sees the same sequence. */
+const prng = (seed: number): (() => number) => createRng(seed).next;
 
 const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
