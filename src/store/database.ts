@@ -88,8 +88,8 @@ const migrationsDir = (): string => {
 
 export type Migration = { version: string; sql: string };
 
-export const listMigrations = (): Migration[] => {
-  const dir = migrationsDir();
+/** The migrations in `dir` (default: the folder beside this module, in src or dist), in order. */
+export const listMigrations = (dir: string = migrationsDir()): Migration[] => {
   return fs
     .readdirSync(dir)
     .filter((name) => /^\d{4}_[a-z0-9_]+\.sql$/.test(name))
@@ -102,11 +102,11 @@ export const listMigrations = (): Migration[] => {
  * keeps two service instances starting together on one PostgreSQL from applying the same file twice.
  * Returns the versions applied.
  */
-export const migrate = async (db: Db): Promise<string[]> => {
+export const migrate = async (db: Db, dir?: string): Promise<string[]> => {
   await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
     version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(db);
   const applied: string[] = [];
-  for (const migration of listMigrations()) {
+  for (const migration of listMigrations(dir)) {
     await db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(724311001)`.execute(trx);
       const done = await trx.selectFrom('schema_migrations').select('version')
