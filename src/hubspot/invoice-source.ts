@@ -6,8 +6,7 @@ import { isCurrencyCode, parseMinor } from '../domain/money';
 import type { CustomerFact, IsoDate } from '../domain/types';
 import type { Db } from '../store/database';
 import {
-  deletePayments, ensurePortal, upsertCustomers, upsertInvoices, upsertPayments, type Executor, type InvoiceRecord, type PaymentRecord,
-} from '../store/facts';
+  deletePayments, ensurePortal, upsertCustomers, upsertInvoices, upsertPayments, type Executor, type InvoiceRecord, type PaymentRecord, touchPortal } from '../store/facts';
 import { hubspotClient, type TokenSource } from './client';
 import { realSleep, withHubSpotRetry, type RetryEvent } from './http-retry';
 
@@ -486,7 +485,10 @@ export const syncHubSpotInvoices = async (options: SyncHubSpotInvoicesOptions): 
 
     await db.transaction().execute(async (trx) => {
       await commitCursor(trx, portalId, committed, cursorText);
-      if (withCompany.length > 0) await writeInvoices(trx, portalId, withCompany, companyOf, dealOf, companyInfo, result);
+      if (withCompany.length > 0) {
+        await writeInvoices(trx, portalId, withCompany, companyOf, dealOf, companyInfo, result);
+        await touchPortal(trx, portalId);
+      }
     });
     committed = cursorText;
     return cursor;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { touchPortal } from '../store/facts';
 import {
   buildCompanyIndex, buildDealIndex, matchCustomer, matchInvoice,
   type CompanyIndex, type CompanyMatch, type DealIndex, type DealMatch,
@@ -118,8 +119,14 @@ const writeDealLinks = async (db: Executor, portalId: number, upserts: WantedLin
   }
 };
 
-const inTransaction = async (db: Executor, work: (trx: Executor) => Promise<void>): Promise<void> =>
-  db.isTransaction ? work(db) : db.transaction().execute(work);
+/** Runs `work` in a transaction (or the caller's), then marks the portal's data changed. */
+const inTransaction = async (db: Executor, portalId: number, work: (trx: Executor) => Promise<void>): Promise<void> => {
+  const run = async (trx: Executor): Promise<void> => {
+    await work(trx);
+    await touchPortal(trx, portalId);
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+};
 
 type Current = { target: string | null; method: string | null; detail: string | null };
 
@@ -193,7 +200,7 @@ const matchCompanies = async (db: Executor, portalId: number): Promise<{ ambiguo
       const change = plan(row.id, { target: row.linked, method: row.method, detail: row.detail }, decision, upserts, removals);
       if (change !== null) changes[change] += 1;
     }
-    if (upserts.length + removals.length > 0) await inTransaction(db, (trx) => writeCompanyLinks(trx, portalId, upserts, removals));
+    if (upserts.length + removals.length > 0) await inTransaction(db, portalId, (trx) => writeCompanyLinks(trx, portalId, upserts, removals));
   }
   return { ambiguous, changes };
 };
@@ -221,7 +228,7 @@ const matchDeals = async (db: Executor, portalId: number): Promise<{ ambiguous: 
       const change = plan(row.id, { target: row.linked, method: row.method, detail: row.detail }, decision, upserts, removals);
       if (change !== null) changes[change] += 1;
     }
-    if (upserts.length + removals.length > 0) await inTransaction(db, (trx) => writeDealLinks(trx, portalId, upserts, removals));
+    if (upserts.length + removals.length > 0) await inTransaction(db, portalId, (trx) => writeDealLinks(trx, portalId, upserts, removals));
   }
   return { ambiguous, changes };
 };

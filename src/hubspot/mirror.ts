@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Client } from '@hubspot/api-client';
 import { FilterOperatorEnum, type PublicObjectSearchRequest } from '@hubspot/api-client/lib/codegen/crm/companies';
 import type { Db } from '../store/database';
-import { ensurePortal, type Executor } from '../store/facts';
+import { ensurePortal, type Executor, touchPortal } from '../store/facts';
 import { hubspotClient, type TokenSource } from './client';
 import { realSleep, withHubSpotRetry, type RetryOptions } from './http-retry';
 
@@ -195,9 +195,15 @@ const writeCursor = async (db: Executor, portalId: number, stream: MirrorStream,
     .execute();
 };
 
-/** Runs `work` in a transaction (or in the caller's, when `db` already is one). */
-const inTransaction = async <T>(db: Executor, work: (trx: Executor) => Promise<T>): Promise<T> =>
-  db.isTransaction ? work(db) : db.transaction().execute(work);
+/** Runs `work` in a transaction (or in the caller's, when `db` already is one), then marks the portal's data changed. */
+const inTransaction = async <T>(db: Executor, portalId: number, work: (trx: Executor) => Promise<T>): Promise<T> => {
+  const run = async (trx: Executor): Promise<T> => {
+    const result = await work(trx);
+    await touchPortal(trx, portalId);
+    return result;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+};
 
 const isoMax = (a: string | null, b: string | null): string | null => {
   if (a === null) return b;
@@ -303,12 +309,12 @@ export const mirrorStream = async (db: Db, portalId: number, stream: MirrorStrea
         newest = isoMax(newest, row.hs_updated_at);
       }
       if (page.next !== undefined) {
-        add(await inTransaction(db, (trx) => store(trx, rows)));
+        add(await inTransaction(db, portalId, (trx) => store(trx, rows)));
         after = page.next;
         continue;
       }
       const cursor = isoMin(newest ?? ceiling, ceiling);
-      await inTransaction(db, async (trx) => {
+      await inTransaction(db, portalId, async (trx) => {
         add(await store(trx, rows));
         report.removed = await removeUnlisted(trx, portalId, stream, seen);
         await writeCursor(trx, portalId, stream, cursor);
@@ -333,7 +339,7 @@ export const mirrorStream = async (db: Db, portalId: number, stream: MirrorStrea
     const companies = stream === 'deals' && records.length > 0 ? await api.primaryCompanies(records.map((r) => r.id)) : undefined;
     const rows = toRows(records, companies);
     const advanced = lastSeen === null ? report.cursor : isoMax(report.cursor, isoMin(lastSeen, ceiling));
-    await inTransaction(db, async (trx) => {
+    await inTransaction(db, portalId, async (trx) => {
       add(await store(trx, rows));
       if (advanced !== null && advanced !== report.cursor) await writeCursor(trx, portalId, stream, advanced);
     });

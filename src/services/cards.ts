@@ -9,7 +9,7 @@ import type { InvoiceFact, IsoDate, Settlement } from '../domain/types';
 import { AppError } from '../errors';
 import { companyLinksOfCompany, setCompanyLink } from '../hubspot/links';
 import type { CompanyLinkMethod, DealLinkMethod } from '../store/schema';
-import type { Executor } from '../store/facts';
+import { touchPortal, type Executor } from '../store/facts';
 import { companySummary } from './reports';
 
 // The data behind the HubSpot cards, for one (signed) portal. Every answer is parsed with the card API
@@ -200,6 +200,7 @@ export const linkCompany = async (
 ): Promise<LinkResult> => {
   await requireCustomer(db, portalId, link.customerId);
   await setCompanyLink(db, portalId, { customerId: link.customerId, companyId: link.companyId, method: 'manual', linkedBy: link.linkedBy });
+  await touchPortal(db, portalId);
   return LinkResultSchema.parse({ company_id: link.companyId, match: matchOf(await linkedCustomer(db, portalId, link.companyId)) });
 };
 
@@ -215,5 +216,6 @@ export const unlinkCompany = async (
       customerId: link.customerId, companyId: null, method: 'manual_unlink', detail: `company ${unlink.companyId}`, linkedBy: unlink.linkedBy,
     });
   }
+  await touchPortal(db, portalId);
   return LinkResultSchema.parse({ company_id: unlink.companyId, match: matchOf(await linkedCustomer(db, portalId, unlink.companyId)) });
 };

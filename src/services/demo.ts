@@ -4,7 +4,7 @@ import { portfolioToCsv } from '../demo/demo-csv';
 import { generatePortfolio } from '../demo/generate';
 import type { CustomerFact, InvoiceFact } from '../domain/types';
 import type { Db } from '../store/database';
-import { countFacts, ensurePortal, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments } from '../store/facts';
+import { countFacts, ensurePortal, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, touchPortal } from '../store/facts';
 
 /** Demo rows live under their own source, so they never collide with a user's imports and can be removed. */
 export const DEMO_SOURCE = 'demo';
@@ -45,6 +45,7 @@ export const loadDemo = async (
       if (invoices.length >= BATCH_INVOICES) await flush();
     }
     await flush();
+    await touchPortal(trx, portalId);
     return totals;
   });
 
@@ -66,6 +67,7 @@ export const removeDemo = async (db: Db, portalId: number): Promise<{ customers:
     const payments = await trx.deleteFrom('payments').where('portal_id', '=', portalId).where('source', '=', DEMO_SOURCE).executeTakeFirst();
     const invoices = await trx.deleteFrom('invoices').where('portal_id', '=', portalId).where('source', '=', DEMO_SOURCE).executeTakeFirst();
     const customers = await trx.deleteFrom('customers').where('portal_id', '=', portalId).where('source', '=', DEMO_SOURCE).executeTakeFirst();
+    await touchPortal(trx, portalId);
     return {
       customers: Number(customers.numDeletedRows), invoices: Number(invoices.numDeletedRows), payments: Number(payments.numDeletedRows),
     };

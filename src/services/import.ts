@@ -4,8 +4,7 @@ import {
 import type { Db } from '../store/database';
 import {
   currencyConflicts, deletePayments, ensurePortal, OPTIONAL_INVOICE_COLUMNS, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
-  type OptionalInvoiceColumn, type PaymentRecord, type UpsertCounts,
-} from '../store/facts';
+  type OptionalInvoiceColumn, type PaymentRecord, type UpsertCounts, touchPortal } from '../store/facts';
 
 export const CSV_SOURCE = 'csv';
 
@@ -89,6 +88,7 @@ export const importInvoicesCsv = async (db: Db, portalId: number, text: string, 
     const invoices = await inChunks(parsed.invoices, (part) => upsertInvoices(trx, portalId, CSV_SOURCE, part, { keep }), progress);
     const cleared = await deletePayments(trx, portalId, CSV_SOURCE, unpaid);
     const paid = await inChunks(payments, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => progress(parsed.invoices.length + n));
+    await touchPortal(trx, portalId);
     return { customers, invoices, payments: { ...paid, updated: paid.updated + cleared } };
   });
   return {
@@ -122,7 +122,9 @@ export const importPaymentsCsv = async (db: Db, portalId: number, text: string, 
   const records = [...byId.values()];
   const counts = await db.transaction().execute(async (trx) => {
     await ensurePortal(trx, portalId);
-    return inChunks(records, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => options.onProgress?.(n, records.length));
+    const upserted = await inChunks(records, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => options.onProgress?.(n, records.length));
+    await touchPortal(trx, portalId);
+    return upserted;
   });
   return {
     file: 'payments', rows: parsed.rows, imported: parsed.payments.length, rejected: parsed.rejected.length,

@@ -5,7 +5,7 @@ import {
   companyLinkOfCustomer, deleteCompanyLink, deleteDealLink, setCompanyLink, setDealLink, type CompanyLink, type DealLink,
 } from '../hubspot/links';
 import type { Db } from '../store/database';
-import { ensurePortal, type Executor } from '../store/facts';
+import { ensurePortal, type Executor, touchPortal } from '../store/facts';
 
 // What people do with matching: link or unlink by hand (decisions later runs keep), hand a decision back to
 // automatic matching, and load a mapping CSV of customers to companies.
@@ -68,6 +68,7 @@ export const setManualCompanyLink = async (
     await setCompanyLink(trx, portalId, {
       customerId: String(found.id), companyId, method: companyId === null ? 'manual_unlink' : 'manual', detail, linkedBy,
     });
+    await touchPortal(trx, portalId);
     return {
       customerId: found.external_id, source: found.source, companyId, method: companyId === null ? 'manual_unlink' : 'manual', companyKnown,
       previous: previous ? { companyId: previous.companyId, method: previous.method } : null,
@@ -81,6 +82,7 @@ export const resetCompanyLink = async (db: Db, portalId: number, customer: Recor
     const found = await resolve(trx, portalId, 'customers', customer);
     const previous = await companyLinkOfCustomer(trx, portalId, String(found.id));
     await deleteCompanyLink(trx, portalId, String(found.id));
+    await touchPortal(trx, portalId);
     return previous;
   });
 
@@ -118,6 +120,7 @@ export const setManualDealLink = async (
     await setDealLink(trx, portalId, {
       invoiceId: String(found.id), dealId, method: dealId === null ? 'manual_unlink' : 'manual', detail, linkedBy,
     });
+    await touchPortal(trx, portalId);
     return {
       invoiceId: found.external_id, source: found.source, dealId, method: dealId === null ? 'manual_unlink' : 'manual', dealKnown,
       previous: previous ? { dealId: previous.dealId, method: previous.method } : null,
@@ -131,6 +134,7 @@ export const resetDealLink = async (db: Db, portalId: number, invoice: RecordRef
     const found = await resolve(trx, portalId, 'invoices', invoice);
     const previous = await dealLinkOfInvoice(trx, portalId, found.id);
     await deleteDealLink(trx, portalId, String(found.id));
+    await touchPortal(trx, portalId);
     return previous;
   });
 

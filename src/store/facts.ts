@@ -31,6 +31,22 @@ export const ensurePortal = async (db: Executor, portalId: number, name: string 
   await db.insertInto('portals').values({ portal_id: portalId, name }).onConflict((oc) => oc.column('portal_id').doNothing()).execute();
 };
 
+/**
+ * Marks the portal's data as changed: cached card answers of the portal are stale from now on. Every writer of
+ * what cards show (facts, links, the HubSpot mirror, policies) calls it as the LAST statement of its
+ * transaction: the new version becomes visible together with the data, and taking the portal's row last keeps
+ * concurrent writers of one portal from deadlocking on it (each holds it only while committing).
+ */
+export const touchPortal = async (db: Executor, portalId: number): Promise<void> => {
+  await sql`UPDATE portals SET data_version = data_version + 1 WHERE portal_id = ${portalId}`.execute(db);
+};
+
+/** The portal's data version (0 for an unknown portal). */
+export const portalDataVersion = async (db: Executor, portalId: number): Promise<number> => {
+  const row = await db.selectFrom('portals').select('data_version').where('portal_id', '=', portalId).executeTakeFirst();
+  return row ? Number(row.data_version) : 0;
+};
+
 /** Upserts customers; an unknown (null) attribute never erases a known one (files that lack the column). */
 export const upsertCustomers = async (
   db: Executor, portalId: number, source: string, customers: readonly CustomerFact[],

@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY, parsePolicy, type Policy } from '../domain/policy';
+import { touchPortal } from './facts';
 import type { Executor } from './facts';
 
 /** The portal's policy, or the documented defaults when it has none. */
@@ -11,4 +12,5 @@ export const savePolicy = async (db: Executor, portalId: number, policy: Policy)
   const value = JSON.stringify(parsePolicy(policy));
   await db.insertInto('policies').values({ portal_id: portalId, policy: value })
     .onConflict((oc) => oc.column('portal_id').doUpdateSet({ policy: value, updated_at: new Date() })).execute();
+  await touchPortal(db, portalId);
 };

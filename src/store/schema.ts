@@ -3,7 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 // Kysely table types, matching migrations/*.sql. Dates are ISO strings (parsers are set on both drivers).
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
-export type PortalsTable = { portal_id: number; name: string | null; created_at: Timestamp };
+export type PortalsTable = { portal_id: number; name: string | null; created_at: Timestamp; data_version: Generated<number> };
 
 export type CustomersTable = {
   id: Generated<number>;

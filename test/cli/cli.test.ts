@@ -230,7 +230,7 @@ describe('arbridge CLI', () => {
 
   it('migrates, imports and reports against the server instead of the embedded store', async () => {
     const env = { DATABASE_URL: url, DATABASE_SCHEMA: schema };
-    expect((await runCli(['migrate'], { cwd, env })).stdout).toBe('applied 0001_init, 0002_hubspot\n');
+    expect((await runCli(['migrate'], { cwd, env })).stdout).toBe('applied 0001_init, 0002_hubspot, 0003_portal_data_version\n');
     const file = path.join(FIXTURES, 'quickbooks-invoice-list.csv');
     expect((await runCli(['import', 'invoices', file, '--map', QBO_MAP, ...QBO_FLAGS], { cwd, env })).code).toBe(0);
     const report = await runCli(['report', '--as-of', '2024-06-30', '--format', 'json'], { cwd, env });

@@ -2,7 +2,9 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { LinkCompanyRequestSchema, UnlinkCompanyRequestSchema } from '../../../extensions/card-api';
 import { isIsoDate } from '../../domain/calendar';
+import { createCardCache, type CardCache } from '../../services/card-cache';
 import { companyCard, customerChoices, dealCard, linkCompany, unlinkCompany } from '../../services/cards';
+import { portalDataVersion } from '../../store/facts';
 import { hubspotSignature, hubspotUserOf, type SignedRequestOptions } from '../middleware/hubspot-signature';
 import { idempotentAction } from '../middleware/idempotency';
 import { portalOf } from '../middleware/portal';
@@ -20,7 +22,7 @@ const ChoicesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-export type CardRouteDeps = SignedRequestOptions & { today: () => string };
+export type CardRouteDeps = SignedRequestOptions & { today: () => string; cardCache?: CardCache };
 
 /** Who made a change from a card: the signed user's email, else their HubSpot user id. */
 const linkedBy = (res: Response): string | null => {
@@ -28,8 +30,21 @@ const linkedBy = (res: Response): string | null => {
   return user.email ?? (user.id !== null ? `hubspot-user:${user.id}` : null);
 };
 
-export const cardRoutes = (deps: CardRouteDeps): Router =>
-  Router()
+export const cardRoutes = (deps: CardRouteDeps): Router => {
+  const cache = deps.cardCache ?? createCardCache();
+  /** One card answer: from the cache while the portal's data version holds, else computed and kept. */
+  const cached = async (res: Response, key: string, compute: () => Promise<unknown>): Promise<void> => {
+    const portalId = portalOf(res);
+    const version = await portalDataVersion(deps.db, portalId);
+    const cacheKey = `${portalId}|${key}`;
+    let body = cache.get(cacheKey, version);
+    if (body === undefined) {
+      body = JSON.stringify(await compute());
+      cache.set(cacheKey, version, body);
+    }
+    res.type('application/json').send(body);
+  };
+  return Router()
     .use('/api/v1/cards', (_req, res, next) => {
       // Card answers are per portal and user: never cached by anything between HubSpot and us.
       res.set('Cache-Control', 'no-store');
@@ -37,11 +52,11 @@ export const cardRoutes = (deps: CardRouteDeps): Router =>
     }, hubspotSignature(deps))
     .get('/api/v1/cards/company', async (req, res) => {
       const { objectId, asOf = deps.today() } = parseOrThrow(CardQuery, req.query, 'Query parameters');
-      res.json(await companyCard(deps.db, portalOf(res), objectId, asOf));
+      await cached(res, `company|${objectId}|${asOf}`, () => companyCard(deps.db, portalOf(res), objectId, asOf));
     })
     .get('/api/v1/cards/deal', async (req, res) => {
       const { objectId, asOf = deps.today() } = parseOrThrow(CardQuery, req.query, 'Query parameters');
-      res.json(await dealCard(deps.db, portalOf(res), objectId, asOf));
+      await cached(res, `deal|${objectId}|${asOf}`, () => dealCard(deps.db, portalOf(res), objectId, asOf));
     })
     .get('/api/v1/cards/customers', async (req, res) => {
       const { query, limit } = parseOrThrow(ChoicesQuery, req.query, 'Query parameters');
@@ -55,3 +70,4 @@ export const cardRoutes = (deps: CardRouteDeps): Router =>
       const body = await unlinkCompany(trx, portalOf(res), { companyId: input.objectId, linkedBy: linkedBy(res) });
       return { status: 200, body };
     }));
+};
