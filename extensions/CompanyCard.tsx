@@ -1,12 +1,14 @@
 import {
-  Alert, Button, Divider, Flex, Heading, LoadingSpinner, Statistics, StatisticsItem, Text, useExtensionContext,
+  Alert, Button, Divider, EmptyState, Flex, Heading, LoadingSpinner, Statistics, StatisticsItem, Text, useExtensionContext,
 } from '@hubspot/ui-extensions';
 import { useCallback } from 'react';
 import {
   COMPANY_LINK_METHODS, CompanyCardSchema, LinkResultSchema, type CompanyCard as CompanyCardData,
 } from './card-api.ts';
+import { AgingChart } from './components/AgingChart.tsx';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { LinkPicker } from './components/LinkPicker.tsx';
+import { PaymentHistory } from './components/PaymentHistory.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
 import { formatDays, formatMoney, formatRate } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
@@ -28,14 +30,21 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
   card: CompanyCardData; match: Matched; locale: string | undefined; objectId: string; onChange: () => void;
 }) => {
   const unlink = useIdempotentPost('/api/v1/cards/company/unlink', LinkResultSchema, onChange);
-  const currencies = card.summary?.currencies ?? [];
+  const summary = card.summary;
+  const hasInvoices = summary !== null && summary.invoices.length > 0;
   return (
     <Flex direction="column" gap="md">
       <Text testId="match">
         {`Linked to ${match.customer_name ?? match.customer_id} (${match.source}), ${COMPANY_LINK_METHOD_LABELS[match.method]}${match.detail ? `: ${match.detail}` : ''}.`}
       </Text>
-      {currencies.length === 0 && <Text testId="no-invoices">{`No invoices for this customer as of ${card.as_of}.`}</Text>}
-      {currencies.map(({ currency, metrics, risk }) => (
+      {!hasInvoices && (
+        <EmptyState testId="no-invoices" title="No invoices synced for this company yet" imageName="emptyStateCharts" layout="vertical">
+          <Text testId="no-invoices-next-step">
+            {`Import a CSV export or connect an accounting system in the ARBridge settings; this customer's invoices appear here after the next sync (as of ${card.as_of}).`}
+          </Text>
+        </EmptyState>
+      )}
+      {hasInvoices && summary.currencies.map(({ currency, metrics, risk }) => (
         <Flex key={currency} direction="column" gap="sm">
           <Heading>{currency}</Heading>
           <Statistics>
@@ -45,8 +54,15 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
             <StatisticsItem testId={`days-late-${currency}`} label="Weighted days late" number={formatDays(metrics.weighted_days_late, locale)} />
           </Statistics>
           <RiskSummary currency={currency} risk={risk} />
+          <AgingChart currency={currency} aging={metrics.aging} />
         </Flex>
       ))}
+      {hasInvoices && (
+        <Flex direction="column" gap="sm">
+          <Heading>Payment history</Heading>
+          <PaymentHistory invoices={summary.invoices} payments={summary.payments} locale={locale} />
+        </Flex>
+      )}
       <Divider />
       <Button testId="unlink" variant="destructive" disabled={unlink.state.status === 'sending'}
         onClick={() => void unlink.start({ objectId })}>Unlink this customer</Button>

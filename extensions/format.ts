@@ -43,3 +43,10 @@ export const formatDate = (isoDate: string, locale?: string): string => {
     return isoDate;
   }
 };
+
+/** A whole number in the user's locale; `—` when undefined. */
+export const formatCount = (value: number | null, locale?: string): string =>
+  value === null ? '—' : numberFormat(locale, { maximumFractionDigits: 0 }).format(value);
+
+/** Whether a decimal money string is zero (`"0"`, `"0.00"`, `"-0.00"`). */
+export const isZeroAmount = (amount: string): boolean => /^-?0*(\.0*)?$/.test(amount);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { Button, ErrorState, SearchInput, StatisticsItem, StatusTag, TableCell, TableRow, Tag, Text } from '@hubspot/ui-extensions';
+import { BarChart, Button, ErrorState, SearchInput, StatisticsItem, StatusTag, Table, TableCell, TableRow, Tag, Text } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { CompanyCard, DealCard, resetApiBaseUrl, setApiBaseUrl } from '../../extensions/index.ts';
 import { formatMinor } from '../../src/domain/money.ts';
@@ -109,6 +109,13 @@ describe('cards against the real service (PGlite, demo data, signed loopback req
       risk.reasons.forEach((reason, i) => expect(findByTestId(Text, `risk-reason-${currency}-${i}`).text).toBe(reason));
     }
     expect(summary.currencies.some((c) => Number(c.metrics.overdue) > 0)).toBe(true);
+    // The aging chart and the payment history come from the same answer.
+    for (const { currency, metrics } of summary.currencies) {
+      expect(findByTestId(BarChart, `aging-${currency}`).props.data).toEqual(metrics.aging.map((b) => ({ bucket: b.bucket, amount: Number(b.amount), invoices: b.count })));
+    }
+    const history = findByTestId(Table, 'payment-history');
+    expect(history.props).toMatchObject({ paginated: true, pageCount: Math.ceil(summary.invoices.length / 10) });
+    expect(history.findAll(TableRow).length).toBe(1 + Math.min(10, summary.invoices.length));
     expect(requests).toEqual([{
       method: 'GET', status: 200,
       publicUrl: `${PUBLIC_URL}/api/v1/cards/company?objectId=${LINKED_COMPANY}&appId=5550001&portalId=${PORTAL}&userId=${USER.id}&userEmail=ana.rep%40example.com`,

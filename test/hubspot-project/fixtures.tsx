@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { hubspot } from '@hubspot/ui-extensions';
 import {
-  CompanyCardSchema, CustomerChoicesSchema, DealCardSchema, LinkResultSchema, ReportMetricsSchema,
+  CompanyCardSchema, CustomerChoicesSchema, DealCardSchema, InvoiceLineSchema, LinkResultSchema, ReportMetricsSchema,
   type CompanyCard, type CustomerChoices, type DealCard, type LinkResult,
 } from '../../extensions/card-api.ts';
 import type { z } from 'zod';
@@ -19,6 +19,39 @@ const metrics = (over: Partial<z.input<typeof ReportMetricsSchema>>) => ReportMe
   ...over,
 });
 
+type InvoiceInput = z.input<typeof InvoiceLineSchema>;
+
+const invoice = (n: number, over: Partial<InvoiceInput> = {}): InvoiceInput => ({
+  id: `e${n}`, number: `INV-${1000 + n}`, currency: 'EUR', amount: '100.00', paid: '100.00', open: '0.00',
+  issue_date: `2026-01-${String(n).padStart(2, '0')}`, due_date: `2026-02-${String(n).padStart(2, '0')}`,
+  paid_date: `2026-02-${String(n + 2).padStart(2, '0')}`, days_late: 2, status: 'paid', disputed: false,
+  sales_rep: null, product: null, deal_id: null, ...over,
+});
+
+/** The matched company's invoices, in the order the service lists them (by issue date): 11 in EUR, 1 in USD. */
+export const companyInvoices = (): InvoiceInput[] => [
+  invoice(1, { amount: '300.00', paid: '300.00', days_late: 5 }),
+  invoice(2, { amount: '1200.00', paid: '1200.00', days_late: -1 }),
+  invoice(3, { amount: '1000.00', paid: '400.00', open: '600.00', paid_date: null, days_late: 30, status: 'overdue', disputed: true }),
+  invoice(4, { amount: '50.00', paid: '50.00', days_late: 0 }),
+  invoice(5, { amount: '500.00', paid: '0.00', open: '0.00', paid_date: null, days_late: null, status: 'credited' }),
+  invoice(6, { amount: '750.00', paid: '750.00', days_late: 12 }),
+  invoice(7, { amount: '80.00', paid: '0.00', open: '0.00', paid_date: null, days_late: 45, status: 'written_off' }),
+  invoice(8, { amount: '2000.00', paid: '2000.00', days_late: 3 }),
+  invoice(9, { amount: '420.00', paid: '420.00', days_late: 8 }),
+  invoice(10, { amount: '1400.00', paid: '0.00', open: '1400.00', paid_date: null, days_late: 19, status: 'overdue' }),
+  invoice(11, { amount: '9345.60', paid: '0.00', open: '9345.60', paid_date: null, days_late: null, status: 'open', due_date: '2026-07-15' }),
+  invoice(12, { id: 'u1', number: null, currency: 'USD', amount: '99.99', paid: '0.00', open: '99.99', paid_date: null, days_late: null, status: 'open', due_date: '2026-07-12' }),
+];
+
+export const EUR_AGING = [
+  { bucket: 'current', amount: '9345.60', count: 1 },
+  { bucket: '1-30', amount: '2000.00', count: 2 },
+  { bucket: '31-60', amount: '0.00', count: 0 },
+  { bucket: '61-90', amount: '0.00', count: 0 },
+  { bucket: '90+', amount: '0.00', count: 0 },
+];
+
 export const matchedCompany = (): CompanyCard => CompanyCardSchema.parse({
   portal_id: 42, company_id: '987', as_of: '2026-06-30',
   match: { status: 'matched', customer_id: '501', customer_name: 'Acme GmbH', source: 'xero', method: 'domain', detail: 'acme.example' },
@@ -28,19 +61,29 @@ export const matchedCompany = (): CompanyCard => CompanyCardSchema.parse({
     currencies: [
       {
         currency: 'EUR',
-        metrics: metrics({ outstanding: '12345.60', overdue: '2000.00', on_time_rate: 0.75, weighted_days_late: 12.34 }),
+        metrics: metrics({ outstanding: '12345.60', overdue: '2000.00', on_time_rate: 0.75, weighted_days_late: 12.34, aging: EUR_AGING }),
         risk: { score: 57, tier: 'C', reasons: ['2 of the last 6 invoices were paid more than 30 days late', '1 disputed invoice is open'] },
       },
       {
         currency: 'USD',
-        metrics: metrics({ outstanding: '99.99', overdue: '0.00', on_time_rate: 1, weighted_days_late: -2 }),
+        metrics: metrics({ outstanding: '99.99', overdue: '0.00', on_time_rate: 1, weighted_days_late: -2, aging: [{ bucket: 'current', amount: '99.99', count: 1 }] }),
         risk: { score: 95, tier: 'A', reasons: [] },
       },
     ],
-    invoices: [],
-    payments: [],
+    invoices: companyInvoices(),
+    payments: [
+      { id: 's3', invoice_id: 'e3', date: '2026-03-01', amount: '400.00', currency: 'EUR', kind: 'payment' },
+      { id: 's5', invoice_id: 'e5', date: '2026-01-20', amount: '500.00', currency: 'EUR', kind: 'credit_note' },
+      { id: 's7', invoice_id: 'e7', date: '2026-04-01', amount: '80.00', currency: 'EUR', kind: 'write_off' },
+    ],
   },
 });
+
+/** A matched company whose customer has no invoices synced yet. */
+export const matchedCompanyWithoutInvoices = (): CompanyCard => {
+  const card = matchedCompany();
+  return CompanyCardSchema.parse({ ...card, summary: { ...card.summary!, currencies: [], invoices: [], payments: [] } });
+};
 
 export const unmatchedCompany = (): CompanyCard => CompanyCardSchema.parse({
   portal_id: 42, company_id: '987', as_of: '2026-06-30', match: { status: 'unmatched' }, summary: null,
