@@ -10,7 +10,7 @@ import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { LinkPicker } from './components/LinkPicker.tsx';
 import { PaymentHistory } from './components/PaymentHistory.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
-import { formatDays, formatMoney, formatRate } from './format.ts';
+import { formatDate, formatDays, formatMoney, formatRate } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
 import { useIdempotentPost } from './hooks/useIdempotentPost.ts';
 
@@ -44,6 +44,7 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
           </Text>
         </EmptyState>
       )}
+      {hasInvoices && <Text testId="as-of" variant="microcopy">{`Figures as of ${formatDate(card.as_of, locale)}`}</Text>}
       {hasInvoices && summary.currencies.map(({ currency, metrics, risk }) => (
         <Flex key={currency} direction="column" gap="sm">
           <Heading>{currency}</Heading>

@@ -102,6 +102,7 @@ describe('cards against the real service (PGlite, demo data, signed loopback req
       .toBe(money(first.metrics.outstanding, first.currency)));
 
     expect(findByTestId(Text, 'match').text).toBe(`Linked to ${linked.name ?? linked.id} (demo), linked by hand.`);
+    expect(findByTestId(Text, 'as-of').text).toMatch(/^Figures as of \w{3} \d{1,2}, \d{4}$/);
     for (const { currency, metrics, risk } of summary.currencies) {
       expect(findByTestId(StatisticsItem, `outstanding-${currency}`).props.number).toBe(money(metrics.outstanding, currency));
       expect(findByTestId(StatisticsItem, `overdue-${currency}`).props.number).toBe(money(metrics.overdue, currency));
