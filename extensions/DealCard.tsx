@@ -1,11 +1,11 @@
 import {
-  Flex, Heading, LoadingSpinner, StatusTag, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text,
+  Alert, Flex, Heading, LoadingSpinner, StatusTag, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text,
   useExtensionContext,
 } from '@hubspot/ui-extensions';
 import { DealCardSchema, type DealCard as DealCardData } from './card-api.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
-import { formatDate, formatMoney } from './format.ts';
+import { formatDate, formatMoney, formatRate } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
 
 type InvoiceStatus = DealCardData['invoices'][number]['status'];
@@ -30,6 +30,18 @@ const CompanyRisk = ({ company }: { company: DealCardData['company'] }) => {
       {company.risk.map(({ currency, risk }) => <RiskSummary key={currency} currency={currency} risk={risk} />)}
     </Flex>
   );
+};
+
+type Credit = NonNullable<NonNullable<DealCardData['company']>['credit']>;
+
+/** The credit-check line: outstanding + the rest of this deal against the credit limit; a warning above it. */
+const CreditLine = ({ credit, locale }: { credit: Credit; locale: string | undefined }) => {
+  const money = (amount: string): string => formatMoney(amount, credit.currency, locale);
+  const text = `Outstanding ${money(credit.outstanding)} + this deal ${money(credit.uninvoiced_deal)} = ${money(credit.total)} of a ${money(credit.limit)} credit limit`
+    + (credit.utilisation === null ? '' : ` (${formatRate(credit.utilisation, locale)})`);
+  return credit.exceeds
+    ? <Alert testId="credit-check" title="Over the credit limit" variant="warning">{text}</Alert>
+    : <Text testId="credit-check">{text}</Text>;
 };
 
 /** The deal record card: the deal's invoices, what is collected and outstanding per currency, and the company's risk. */
@@ -77,6 +89,7 @@ export const DealCard = () => {
       ))}
       <Heading>Company risk</Heading>
       <CompanyRisk company={card.company} />
+      {card.company?.credit && <CreditLine credit={card.company.credit} locale={locale} />}
     </Flex>
   );
 };

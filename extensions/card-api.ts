@@ -147,6 +147,19 @@ export const DealCardSchema = z.object({
     company_id: z.string(),
     match: CompanyMatchSchema,
     risk: z.array(z.object({ currency: z.string().length(3), risk: ReportRiskSchema })),
+    /**
+     * Outstanding + the part of this deal not yet invoiced, against the customer's credit limit, in the
+     * limit's currency; null when no limit is known (or the deal is in another currency).
+     */
+    credit: z.object({
+      currency: z.string().length(3),
+      limit: Money,
+      outstanding: Money,
+      uninvoiced_deal: Money,
+      total: Money,
+      utilisation: z.number().min(0).nullable(),
+      exceeds: z.boolean(),
+    }).nullable().optional(),
   }).nullable(),
 });
 export type DealCard = z.infer<typeof DealCardSchema>;

@@ -4,12 +4,13 @@ import {
   type CompanyCard, type CustomerChoices, type DealCard, type LinkResult,
 } from '../../extensions/card-api';
 import { customerHistory } from '../domain/customer-summary';
-import { formatMinor } from '../domain/money';
+import { formatMinor, parseMinor } from '../domain/money';
 import type { InvoiceFact, IsoDate, Settlement } from '../domain/types';
 import { AppError } from '../errors';
 import { companyLinksOfCompany, setCompanyLink } from '../hubspot/links';
 import type { CompanyLinkMethod, DealLinkMethod } from '../store/schema';
 import { touchPortal, type Executor } from '../store/facts';
+import { creditCheck } from '../domain/credit';
 import { companySummary } from './reports';
 
 // The data behind the HubSpot cards, for one (signed) portal. Every answer is parsed with the card API
@@ -138,16 +139,39 @@ export const dealCard = async (db: Executor, portalId: number, dealId: string, a
       due_date: line.dueDate, status: line.status, link_method: link.method,
     };
   });
-  const deal = await db.selectFrom('hubspot_deals').select('company_id')
+  const deal = await db.selectFrom('hubspot_deals').select(['company_id', 'amount', 'currency'])
     .where('portal_id', '=', portalId).where('deal_id', '=', dealId).executeTakeFirst();
   let company: DealCard['company'] = null;
   if (deal?.company_id) {
     const customer = await linkedCustomer(db, portalId, deal.company_id);
     const summary = customer === null ? null : await companySummary(db, portalId, { rowId: customer.internalId }, asOf);
+    let credit: NonNullable<DealCard['company']>['credit'] = null;
+    if (customer !== null && summary !== null) {
+      const limit = await db.selectFrom('customers').select(['credit_limit_minor', 'credit_limit_currency'])
+        .where('portal_id', '=', portalId).where('id', '=', Number(customer.internalId)).executeTakeFirst();
+      const currency = limit?.credit_limit_currency ?? null;
+      const dealMinor = currency && deal.amount !== null && (deal.currency === null || deal.currency === currency)
+        ? parseMinor(deal.amount, currency) : null;
+      if (limit?.credit_limit_minor != null && currency !== null && (deal.amount === null || dealMinor !== null)) {
+        const outstanding = summary.currencies.find((c) => c.currency === currency)?.metrics.outstanding;
+        const check = creditCheck({
+          limitMinor: limit.credit_limit_minor,
+          outstandingMinor: outstanding === undefined ? 0 : parseMinor(outstanding, currency) ?? 0,
+          dealMinor: dealMinor ?? 0,
+          invoicedOnDealMinor: totals.get(currency)?.invoiced ?? 0,
+        });
+        credit = {
+          currency, limit: formatMinor(check.limitMinor, currency), outstanding: formatMinor(check.outstandingMinor, currency),
+          uninvoiced_deal: formatMinor(check.uninvoicedDealMinor, currency), total: formatMinor(check.totalMinor, currency),
+          utilisation: check.utilisation, exceeds: check.exceeds,
+        };
+      }
+    }
     company = {
       company_id: deal.company_id,
       match: matchOf(customer),
       risk: summary === null ? [] : summary.currencies.map((c) => ({ currency: c.currency, risk: c.risk })),
+      credit,
     };
   }
   return DealCardSchema.parse({

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { BarChart, Button, ErrorState, SearchInput, StatisticsItem, StatusTag, Table, TableCell, TableRow, Tag, Text } from '@hubspot/ui-extensions';
+import { Alert, BarChart, Button, ErrorState, SearchInput, StatisticsItem, StatusTag, Table, TableCell, TableRow, Tag, Text } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { CompanyCard, DealCard, resetApiBaseUrl, setApiBaseUrl } from '../../extensions/index.ts';
 import { formatMinor } from '../../src/domain/money.ts';
 import { setCompanyLink, setDealLink } from '../../src/hubspot/links.ts';
 import { loadDemo } from '../../src/services/demo.ts';
+import { touchPortal } from '../../src/store/facts.ts';
 import { companySummary } from '../../src/services/reports.ts';
 import type { Store } from '../../src/store/store.ts';
 import { PUBLIC_URL, proxyFetch, startService, type Service } from './e2e-service.tsx';
@@ -121,6 +122,30 @@ describe('cards against the real service (PGlite, demo data, signed loopback req
       method: 'GET', status: 200,
       publicUrl: `${PUBLIC_URL}/api/v1/cards/company?objectId=${LINKED_COMPANY}&appId=5550001&portalId=${PORTAL}&userId=${USER.id}&userEmail=ana.rep%40example.com`,
     }]);
+  });
+
+  test('the deal card warns when outstanding plus the rest of the deal exceeds the credit limit', async () => {
+    const summary = await companySummary(service.store.db, PORTAL, { rowId: linked.id }, TODAY);
+    const { currency, metrics } = summary.currencies[0]!;
+    const outstandingMinor = Math.round(Number(metrics.outstanding) * 100);
+    await service.store.db.updateTable('customers').set({ credit_limit_minor: outstandingMinor + 50_000, credit_limit_currency: currency })
+      .where('id', '=', linked.id).execute();
+    // A deal far larger than what is invoiced on it: the rest of it puts the customer over the limit.
+    await service.store.db.updateTable('hubspot_deals').set({ amount: '1000000.00', currency }).where('deal_id', '=', DEAL).execute();
+    await touchPortal(service.store.db, PORTAL);
+    const { findByTestId, waitFor } = render('deal', DEAL);
+    await waitFor(() => expect(findByTestId(Alert, 'credit-check')).toBeDefined());
+    const alert = findByTestId(Alert, 'credit-check');
+    expect(alert.props.title).toBe('Over the credit limit');
+    expect(alert.text).toContain(`Outstanding ${money(metrics.outstanding, currency)} + this deal `);
+    expect(alert.text).toContain(`of a ${money(formatMinor(outstandingMinor + 50_000, currency), currency)} credit limit`);
+
+    // Within the limit: a plain line, no warning.
+    await service.store.db.updateTable('hubspot_deals').set({ amount: '0' }).where('deal_id', '=', DEAL).execute();
+    await touchPortal(service.store.db, PORTAL);
+    const again = render('deal', DEAL);
+    await again.waitFor(() => expect(again.findByTestId(Text, 'credit-check').text).toContain('+ this deal'));
+    expect(again.findAll(Alert)).toHaveLength(0);
   });
 
   test('the deal card shows the deal\'s invoice rows', async () => {
