@@ -6,6 +6,7 @@ import {
   COMPANY_LINK_METHODS, CompanyCardSchema, LinkResultSchema, type CompanyCard as CompanyCardData,
 } from './card-api.ts';
 import { AgingChart } from './components/AgingChart.tsx';
+import { TrendChart } from './components/TrendChart.tsx';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { LinkPicker } from './components/LinkPicker.tsx';
 import { PaymentHistory } from './components/PaymentHistory.tsx';
@@ -45,7 +46,7 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
         </EmptyState>
       )}
       {hasInvoices && <Text testId="as-of" variant="microcopy">{`Figures as of ${formatDate(card.as_of, locale)}`}</Text>}
-      {hasInvoices && summary.currencies.map(({ currency, metrics, risk }) => (
+      {hasInvoices && summary.currencies.map(({ currency, metrics, risk, trend }) => (
         <Flex key={currency} direction="column" gap="sm">
           <Heading>{currency}</Heading>
           <Statistics>
@@ -56,6 +57,7 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
           </Statistics>
           <RiskSummary currency={currency} risk={risk} />
           <AgingChart currency={currency} aging={metrics.aging} />
+          {trend && <TrendChart currency={currency} trend={trend} />}
         </Flex>
       ))}
       {hasInvoices && (

@@ -76,7 +76,13 @@ export const CompanySummarySchema = z.object({
     country: z.string().nullable(),
   }),
   /** One entry per currency the customer is invoiced in; amounts of different currencies are never added. */
-  currencies: z.array(z.object({ currency: z.string().length(3), metrics: ReportMetricsSchema, risk: ReportRiskSchema })),
+  currencies: z.array(z.object({
+    currency: z.string().length(3),
+    metrics: ReportMetricsSchema,
+    risk: ReportRiskSchema,
+    /** Days late per month over the last 12 months (oldest first): invoices paid that month and their amount-weighted average days late. */
+    trend: z.array(z.object({ month: z.string().regex(/^\d{4}-\d{2}$/), paid: count, avg_days_late: z.number().nullable() })).optional(),
+  })),
   invoices: z.array(InvoiceLineSchema),
   payments: z.array(SettlementLineSchema),
 });

@@ -6,6 +6,7 @@ import type { GroupDimension, IsoDate } from '../domain/types';
 import { AppError } from '../errors';
 import { loadFacts, type Executor } from '../store/facts';
 import { loadPolicy } from '../store/policies';
+import { daysLateByMonth } from '../domain/trend';
 
 // Reads facts from the store and hands them to the pure domain: the only glue between the two.
 
@@ -55,7 +56,9 @@ export const companySummary = async (db: Executor, portalId: number, which: Summ
     currencies: reports.map((report) => {
       const group = report.groups.find((g) => g.key === customer.id);
       if (!group) throw new Error(`Report for ${report.currency} lacks customer ${customer.id}`);
-      return { currency: report.currency, metrics: group.metrics, risk: group.risk };
+      const trend = daysLateByMonth(facts.invoices.filter((invoice) => invoice.currency === report.currency), asOf)
+        .map((m) => ({ month: m.month, paid: m.paid, avg_days_late: m.avgDaysLate }));
+      return { currency: report.currency, metrics: group.metrics, risk: group.risk, trend };
     }),
     invoices: history.invoices.map((line) => ({
       id: line.id, number: line.number, currency: line.currency,

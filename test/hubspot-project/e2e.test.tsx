@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { Alert, BarChart, Button, ErrorState, SearchInput, StatisticsItem, StatusTag, Table, TableCell, TableRow, Tag, Text } from '@hubspot/ui-extensions';
+import { Alert, BarChart, Button, LineChart, ErrorState, SearchInput, StatisticsItem, StatusTag, Table, TableCell, TableRow, Tag, Text } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { CompanyCard, DealCard, resetApiBaseUrl, setApiBaseUrl } from '../../extensions/index.ts';
 import { formatMinor } from '../../src/domain/money.ts';
@@ -114,6 +114,12 @@ describe('cards against the real service (PGlite, demo data, signed loopback req
     // The aging chart and the payment history come from the same answer.
     for (const { currency, metrics } of summary.currencies) {
       expect(findByTestId(BarChart, `aging-${currency}`).props.data).toEqual(metrics.aging.map((b) => ({ bucket: b.bucket, amount: Number(b.amount), invoices: b.count })));
+    }
+    // The trend: one point per month with invoices paid, as the service counted them.
+    for (const { currency, trend } of summary.currencies) {
+      const points = (trend ?? []).filter((m) => m.avg_days_late !== null).map((m) => ({ month: m.month, days_late: m.avg_days_late, paid: m.paid }));
+      expect(points.length).toBeGreaterThan(0);
+      expect(findByTestId(LineChart, `trend-${currency}`).props.data).toEqual(points);
     }
     const history = findByTestId(Table, 'payment-history');
     expect(history.props).toMatchObject({ paginated: true, pageCount: Math.ceil(summary.invoices.length / 10) });
