@@ -4,20 +4,10 @@ import {
 } from '@hubspot/ui-extensions';
 import { DealCardSchema, type DealCard as DealCardData } from './card-api.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
+import { INVOICE_STATUS } from './components/PaymentHistory.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
 import { formatDate, formatMoney, formatRate } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
-
-type InvoiceStatus = DealCardData['invoices'][number]['status'];
-
-const STATUS: Record<InvoiceStatus, { label: string; variant: 'danger' | 'warning' | 'info' | 'success' | 'default' }> = {
-  paid: { label: 'Paid', variant: 'success' },
-  open: { label: 'Open', variant: 'info' },
-  overdue: { label: 'Overdue', variant: 'danger' },
-  void: { label: 'Void', variant: 'default' },
-  written_off: { label: 'Written off', variant: 'warning' },
-  credited: { label: 'Credited', variant: 'default' },
-};
 
 const CompanyRisk = ({ company }: { company: DealCardData['company'] }) => {
   if (company === null) return <Text testId="company-risk">No company is associated with this deal.</Text>;
@@ -76,7 +66,7 @@ export const DealCard = () => {
                 <TableCell align="right">{formatMoney(inv.amount, inv.currency, locale)}</TableCell>
                 <TableCell align="right">{formatMoney(inv.collected, inv.currency, locale)}</TableCell>
                 <TableCell align="right">{formatMoney(inv.outstanding, inv.currency, locale)}</TableCell>
-                <TableCell><StatusTag testId={`status-${inv.id}`} variant={STATUS[inv.status].variant}>{STATUS[inv.status].label}</StatusTag></TableCell>
+                <TableCell><StatusTag testId={`status-${inv.id}`} variant={INVOICE_STATUS[inv.status].variant}>{INVOICE_STATUS[inv.status].label}</StatusTag></TableCell>
               </TableRow>
             ))}
           </TableBody>

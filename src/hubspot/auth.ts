@@ -5,6 +5,7 @@ import { openSecret, sealSecret } from '../secrets/crypto';
 import type { Db } from '../store/database';
 import { ensurePortal } from '../store/facts';
 import { hubspotClient, type TokenSource } from './client';
+import { hubspotErrorStatus } from './http-retry';
 
 /**
  * HubSpot access per portal. Two modes, both from configuration:
@@ -123,10 +124,8 @@ const bodyOf = (error: unknown): { status?: unknown; message?: unknown; error?: 
   return typeof body === 'object' && body !== null ? body : {};
 };
 
-const statusOf = (error: unknown): number | null => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : null;
-};
+/** The HTTP status of an SDK error, or null for a failure without a response. */
+const statusOf = hubspotErrorStatus;
 
 /** HubSpot's reason for a refused OAuth call: `{status: 'BAD_CLIENT_SECRET', message: '…'}` (the SDK passes the body on). */
 const hubspotMessage = (error: unknown): string => {

@@ -5,6 +5,7 @@ import {
   type AuthConfig, type HubSpotAuth,
 } from '../../hubspot/auth';
 import type { Logger } from '../../logger';
+import { hubspotErrorStatus } from '../../hubspot/http-retry';
 
 /**
  * The OAuth install flow. `install` sends the browser to HubSpot's consent page; HubSpot sends it back to
@@ -149,10 +150,8 @@ const notConfigured = (res: Response): void => {
 
 const queryText = (value: unknown): string | null => (typeof value === 'string' && value.length <= 4096 ? value : null);
 
-const statusOf = (error: unknown): number | null => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : null;
-};
+/** The HTTP status of an SDK error, or null for a failure without a response. */
+const statusOf = hubspotErrorStatus;
 
 const refusalMessage = (error: unknown): string => {
   const body = (error as { body?: { message?: unknown; status?: unknown } } | null)?.body;
