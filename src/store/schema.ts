@@ -182,6 +182,62 @@ export type HubSpotWebhookEventsTable = {
 
 export type SyncCursorsTable = { portal_id: number; source: string; stream: string; cursor: string; updated_at: Timestamp };
 
+export type PaymentTermsAcksTable = {
+  id: Generated<number>;
+  portal_id: number;
+  deal_id: string;
+  company_id: string | null;
+  terms: string;
+  terms_days: number | null;
+  contact_name: string;
+  contact_email: string | null;
+  contact_id: string | null;
+  acknowledged_on: string;
+  evidence_url: string | null;
+  recorded_by: string | null;
+  recorded_at: Timestamp;
+};
+
+export type CommunicationKind = 'note' | 'call' | 'email' | 'promise' | 'dispute' | 'help_request' | 'escalation' | 'terms_ack';
+
+export type CommunicationLogTable = {
+  id: Generated<number>;
+  portal_id: number;
+  customer_id: number;
+  kind: CommunicationKind;
+  occurred_on: string;
+  summary: string;
+  author: string | null;
+  promise_date: string | null;
+  amount_minor: number | null;
+  currency: string | null;
+  status: string | null;
+  deal_id: string | null;
+  invoice_id: number | null;
+  entry_key: string | null;
+  hubspot_note_id: string | null;
+  created_at: Timestamp;
+};
+
+export type AccountingSource = 'quickbooks' | 'xero' | 'stripe';
+
+export type AccountingConnectionsTable = {
+  portal_id: number;
+  source: AccountingSource;
+  status: 'connected' | 'error' | 'disconnected';
+  tenant_id: string | null;
+  tenant_name: string | null;
+  credentials_enc: string | null;
+  scopes: string | null;
+  expires_at: Timestamp | null;
+  connected_at: Timestamp | null;
+  connected_by: string | null;
+  last_sync_at: Timestamp | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  updated_at: Timestamp;
+};
+
 export type Database = {
   portals: PortalsTable;
   customers: CustomersTable;
@@ -200,5 +256,8 @@ export type Database = {
   hubspot_outbox: HubSpotOutboxTable;
   sync_cursors: SyncCursorsTable;
   hubspot_webhook_events: HubSpotWebhookEventsTable;
+  payment_terms_acks: PaymentTermsAcksTable;
+  communication_log: CommunicationLogTable;
+  accounting_connections: AccountingConnectionsTable;
   schema_migrations: { version: string; applied_at: Timestamp };
 };
