@@ -107,6 +107,43 @@ export const CompanyMatchSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('unmatched') }),
 ]);
 
+/** Payment terms a customer's contact acknowledged for a deal (captured on the deal card). */
+export const TermsAckSchema = z.object({
+  id: z.string(),
+  deal_id: z.string(),
+  terms: z.string().min(1),
+  /** Days from issue to due the terms give, when they are a plain "net N" (0 = due on receipt). */
+  terms_days: z.number().int().min(0).nullable(),
+  contact: z.object({ id: z.string().nullable(), name: z.string().min(1), email: z.string().nullable() }),
+  acknowledged_on: IsoDate,
+  evidence_url: z.string().nullable(),
+  recorded_by: z.string().nullable(),
+  recorded_at: z.iso.datetime({ offset: true }),
+});
+export type TermsAck = z.infer<typeof TermsAckSchema>;
+
+export const COMMUNICATION_KINDS = ['note', 'call', 'email', 'promise', 'dispute', 'help_request', 'escalation', 'terms_ack'] as const;
+/** Kinds a person logs by hand from the company card; the others are written by the flows they record. */
+export const LOGGABLE_KINDS = ['note', 'call', 'email'] as const;
+
+/** One entry of a customer's communication log. Money, when the entry has some, in its own currency. */
+export const LogEntrySchema = z.object({
+  id: z.string(),
+  kind: z.enum(COMMUNICATION_KINDS),
+  occurred_on: IsoDate,
+  summary: z.string().min(1),
+  author: z.string().nullable(),
+  promise_date: IsoDate.nullable(),
+  amount: Money.nullable(),
+  currency: z.string().length(3).nullable(),
+  status: z.string().nullable(),
+  deal_id: z.string().nullable(),
+});
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+
+/** The latest entries of a customer's log (newest first) dated by the as-of date, and how many there are in all. */
+export const LogExcerptSchema = z.object({ entries: z.array(LogEntrySchema), total: count });
+
 /** `GET /api/v1/cards/company?objectId=&asOf=`: the company card's data. */
 export const CompanyCardSchema = z.object({
   portal_id: z.number().int().positive(),
@@ -115,6 +152,10 @@ export const CompanyCardSchema = z.object({
   match: CompanyMatchSchema,
   /** Null when the company is not matched to a customer. */
   summary: CompanySummarySchema.nullable(),
+  /** The latest terms acknowledgment of each of the company's deals (newest first, at most 3), dated by the as-of date. */
+  terms: z.array(TermsAckSchema),
+  /** The linked customer's communication log; null when the company is not matched. */
+  log: LogExcerptSchema.nullable(),
 });
 export type CompanyCard = z.infer<typeof CompanyCardSchema>;
 
@@ -167,6 +208,8 @@ export const DealCardSchema = z.object({
       exceeds: z.boolean(),
     }).nullable().optional(),
   }).nullable(),
+  /** The terms acknowledgment on record for this deal (the latest captured), or null. */
+  terms_ack: TermsAckSchema.nullable(),
 });
 export type DealCard = z.infer<typeof DealCardSchema>;
 
@@ -200,3 +243,29 @@ export const UnlinkCompanyRequestSchema = z.strictObject({
 
 export const LinkResultSchema = z.object({ company_id: z.string(), match: CompanyMatchSchema });
 export type LinkResult = z.infer<typeof LinkResultSchema>;
+
+const RecordId = z.string().regex(/^\d{1,20}$/, 'a HubSpot record id');
+
+/** `POST /api/v1/cards/deal/terms`: record the payment terms the customer acknowledged for the card's deal. */
+export const RecordTermsRequestSchema = z.strictObject({
+  objectId: RecordId,
+  terms: z.string().trim().min(1, 'the terms are required').max(200),
+  termsDays: z.number().int().min(0).max(3650).nullable().optional(),
+  contactId: RecordId.nullable().optional(),
+  contactName: z.string().trim().min(1, 'who acknowledged the terms is required').max(200),
+  contactEmail: z.email('an email address').max(320).nullable().optional(),
+  acknowledgedOn: IsoDate,
+  evidenceUrl: z.url({ protocol: /^https?$/, error: 'an http(s) link' }).max(2000).nullable().optional(),
+  idempotencyKey: IdempotencyKey,
+});
+export type RecordTermsRequest = z.infer<typeof RecordTermsRequestSchema>;
+
+/** `POST /api/v1/cards/company/log`: add a note, call or email to the linked customer's communication log. */
+export const LogEntryRequestSchema = z.strictObject({
+  objectId: RecordId,
+  kind: z.enum(LOGGABLE_KINDS),
+  occurredOn: IsoDate,
+  summary: z.string().trim().min(1, 'say what happened').max(2000),
+  idempotencyKey: IdempotencyKey,
+});
+export type LogEntryRequest = z.infer<typeof LogEntryRequestSchema>;

@@ -41,6 +41,7 @@ export const createApp = (deps: AppDeps): Express => {
         'GET /oauth/hubspot/install', 'GET /oauth/hubspot/callback',
         'GET /api/v1/cards/company?objectId=&asOf= (signed)', 'GET /api/v1/cards/deal?objectId=&asOf= (signed)',
         'GET /api/v1/cards/customers?query= (signed)', 'POST /api/v1/cards/company/link (signed)', 'POST /api/v1/cards/company/unlink (signed)',
+        'POST /api/v1/cards/deal/terms (signed)', 'POST /api/v1/cards/company/log (signed)',
         'GET /api/v1/hubspot/unmatched?kind=', 'POST /api/v1/hubspot/links', 'POST /api/v1/hubspot/deal-links',
         'POST /webhooks/hubspot (signed)',
       ],

@@ -8,39 +8,20 @@ import { formatMinor, parseMinor } from '../domain/money';
 import type { InvoiceFact, IsoDate, Settlement } from '../domain/types';
 import { AppError } from '../errors';
 import { companyLinksOfCompany, setCompanyLink } from '../hubspot/links';
-import type { CompanyLinkMethod, DealLinkMethod } from '../store/schema';
+import type { DealLinkMethod } from '../store/schema';
 import { touchPortal, type Executor } from '../store/facts';
 import { creditCheck } from '../domain/credit';
 import { companySummary } from './reports';
+import { linkedCustomer, type LinkedCustomer } from './linked-customer';
+import { logExcerpt } from './comm-log';
+import { termsAckOfDeal, termsAcksOfCompany } from './terms';
 
 // The data behind the HubSpot cards, for one (signed) portal. Every answer is parsed with the card API
 // contract before it leaves, so a drift fails here rather than in a card.
 
 type CompanyMatch = CompanyCard['match'];
 
-type MatchedCustomer = { internalId: number; externalId: string; name: string | null; source: string; method: CompanyLinkMethod; detail: string | null };
-
-/**
- * The accounting customer a HubSpot company is linked to. A manual unlink never counts (it has no
- * company). When several customers are linked, a manual link wins over automatic ones (so the card shows
- * the customer a person chose), then the lowest customer id; the others are not shown.
- */
-const linkedCustomer = async (db: Executor, portalId: number, companyId: string): Promise<MatchedCustomer | null> => {
-  const row = await db.selectFrom('company_links as l')
-    .innerJoin('customers as c', (join) => join.onRef('c.id', '=', 'l.customer_id').on('c.portal_id', '=', portalId))
-    .select(['c.id', 'c.external_id', 'c.name', 'c.source', 'l.method', 'l.detail'])
-    .where('l.portal_id', '=', portalId)
-    .where('l.company_id', '=', companyId)
-    .where('l.method', '<>', 'manual_unlink')
-    .orderBy(sql`(l.method = 'manual')`, 'desc')
-    .orderBy('l.customer_id')
-    .executeTakeFirst();
-  return row
-    ? { internalId: row.id, externalId: row.external_id, name: row.name, source: row.source, method: row.method, detail: row.detail }
-    : null;
-};
-
-const matchOf = (customer: MatchedCustomer | null): CompanyMatch => {
+const matchOf = (customer: LinkedCustomer | null): CompanyMatch => {
   if (customer === null) return { status: 'unmatched' };
   if (customer.method === 'manual_unlink') throw new Error('A manual unlink is not a match');
   return {
@@ -54,7 +35,9 @@ export const companyCard = async (db: Executor, portalId: number, companyId: str
   const customer = await linkedCustomer(db, portalId, companyId);
   // By store id: customers of other sources may share the linked customer's external id.
   const summary = customer === null ? null : await companySummary(db, portalId, { rowId: customer.internalId }, asOf);
-  return CompanyCardSchema.parse({ portal_id: portalId, company_id: companyId, as_of: asOf, match: matchOf(customer), summary });
+  const terms = await termsAcksOfCompany(db, portalId, companyId, asOf);
+  const log = customer === null ? null : await logExcerpt(db, portalId, customer.internalId, asOf);
+  return CompanyCardSchema.parse({ portal_id: portalId, company_id: companyId, as_of: asOf, match: matchOf(customer), summary, terms, log });
 };
 
 type DealInvoiceRow = {
@@ -181,6 +164,7 @@ export const dealCard = async (db: Executor, portalId: number, dealId: string, a
       outstanding: formatMinor(t.outstanding, currency), overdue: formatMinor(t.overdue, currency),
     })),
     company,
+    terms_ack: await termsAckOfDeal(db, portalId, dealId, asOf),
   });
 };
 

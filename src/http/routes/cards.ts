@@ -1,9 +1,13 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { LinkCompanyRequestSchema, UnlinkCompanyRequestSchema } from '../../../extensions/card-api';
+import {
+  LinkCompanyRequestSchema, LogEntryRequestSchema, RecordTermsRequestSchema, UnlinkCompanyRequestSchema,
+} from '../../../extensions/card-api';
 import { isIsoDate } from '../../domain/calendar';
 import { createCardCache, type CardCache } from '../../services/card-cache';
 import { companyCard, customerChoices, dealCard, linkCompany, unlinkCompany } from '../../services/cards';
+import { logCompanyEntry } from '../../services/comm-log';
+import { recordTermsAck } from '../../services/terms';
 import { portalDataVersion } from '../../store/facts';
 import { hubspotSignature, hubspotUserOf, type SignedRequestOptions } from '../middleware/hubspot-signature';
 import { idempotentAction } from '../middleware/idempotency';
@@ -69,5 +73,19 @@ export const cardRoutes = (deps: CardRouteDeps): Router => {
     .post('/api/v1/cards/company/unlink', idempotentAction(deps.db, UnlinkCompanyRequestSchema, async (trx, input, res) => {
       const body = await unlinkCompany(trx, portalOf(res), { companyId: input.objectId, linkedBy: linkedBy(res) });
       return { status: 200, body };
+    }))
+    .post('/api/v1/cards/deal/terms', idempotentAction(deps.db, RecordTermsRequestSchema, async (trx, input, res) => {
+      const body = await recordTermsAck(trx, portalOf(res), {
+        dealId: input.objectId, terms: input.terms, termsDays: input.termsDays ?? null, contactId: input.contactId ?? null,
+        contactName: input.contactName, contactEmail: input.contactEmail ?? null, acknowledgedOn: input.acknowledgedOn,
+        evidenceUrl: input.evidenceUrl ?? null, recordedBy: linkedBy(res),
+      }, deps.today());
+      return { status: 201, body };
+    }))
+    .post('/api/v1/cards/company/log', idempotentAction(deps.db, LogEntryRequestSchema, async (trx, input, res) => {
+      const body = await logCompanyEntry(trx, portalOf(res), {
+        companyId: input.objectId, kind: input.kind, occurredOn: input.occurredOn, summary: input.summary, author: linkedBy(res),
+      }, deps.today());
+      return { status: 201, body };
     }));
 };
