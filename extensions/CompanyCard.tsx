@@ -11,6 +11,8 @@ import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { LinkPicker } from './components/LinkPicker.tsx';
 import { PaymentHistory } from './components/PaymentHistory.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
+import { LogEntries, LogForm } from './components/CommunicationLog.tsx';
+import { TermsOnRecord } from './components/TermsAck.tsx';
 import { formatDate, formatDays, formatMoney, formatRate } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
 import { useIdempotentPost } from './hooks/useIdempotentPost.ts';
@@ -66,6 +68,22 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
           <PaymentHistory invoices={summary.invoices} payments={summary.payments} locale={locale} />
         </Flex>
       )}
+      <Flex direction="column" gap="sm">
+        <Heading>Payment terms on record</Heading>
+        {card.terms.length === 0
+          ? <Text testId="no-terms">No payment-terms acknowledgment is on record for this company's deals. Capture it on the deal.</Text>
+          : card.terms.map((ack) => (
+            <Flex key={ack.id} direction="column" gap="xs">
+              <Text format={{ fontWeight: 'demibold' }}>{`Deal ${ack.deal_id}`}</Text>
+              <TermsOnRecord ack={ack} locale={locale} testId={`terms-${ack.deal_id}`} />
+            </Flex>
+          ))}
+      </Flex>
+      <Flex direction="column" gap="sm">
+        <Heading>Communication log</Heading>
+        {card.log && <LogEntries entries={card.log.entries} total={card.log.total} locale={locale} />}
+        <LogForm companyId={objectId} today={card.as_of} onLogged={onChange} />
+      </Flex>
       <Divider />
       <Button testId="unlink" variant="destructive" disabled={unlink.state.status === 'sending'}
         onClick={() => void unlink.start({ objectId })}>Unlink this customer</Button>

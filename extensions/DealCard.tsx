@@ -1,13 +1,15 @@
 import {
-  Alert, Flex, Heading, LoadingSpinner, StatusTag, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text,
+  Alert, Button, Flex, Heading, LoadingSpinner, StatusTag, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text,
   useExtensionContext,
 } from '@hubspot/ui-extensions';
 import { DealCardSchema, type DealCard as DealCardData } from './card-api.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { INVOICE_STATUS } from './components/PaymentHistory.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
+import { TermsForm, TermsOnRecord } from './components/TermsAck.tsx';
 import { formatDate, formatMoney, formatRate } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
+import { useCallback, useState } from 'react';
 
 const CompanyRisk = ({ company }: { company: DealCardData['company'] }) => {
   if (company === null) return <Text testId="company-risk">No company is associated with this deal.</Text>;
@@ -40,6 +42,11 @@ export const DealCard = () => {
   const objectId = String(context.crm.objectId);
   const locale = context.user.locale;
   const { state, reload } = useCardData(`/api/v1/cards/deal?objectId=${encodeURIComponent(objectId)}`, DealCardSchema);
+  const [capturing, setCapturing] = useState(false);
+  const saved = useCallback(() => {
+    setCapturing(false);
+    reload();
+  }, [reload]);
 
   if (state.status === 'loading') return <LoadingSpinner label="Loading invoices" layout="centered" />;
   if (state.status === 'error') return <ErrorPanel title="Invoices are not available" error={state.error} onRetry={reload} />;
@@ -80,6 +87,13 @@ export const DealCard = () => {
       <Heading>Company risk</Heading>
       <CompanyRisk company={card.company} />
       {card.company?.credit && <CreditLine credit={card.company.credit} locale={locale} />}
+      <Heading>Payment terms</Heading>
+      {card.terms_ack
+        ? <TermsOnRecord ack={card.terms_ack} locale={locale} />
+        : <Text testId="no-terms-ack">No payment-terms acknowledgment is on record for this deal.</Text>}
+      {card.terms_ack && !capturing
+        ? <Button testId="new-terms-ack" onClick={() => setCapturing(true)}>Record a new acknowledgment</Button>
+        : <TermsForm dealId={objectId} today={card.as_of} onSaved={saved} />}
     </Flex>
   );
 };

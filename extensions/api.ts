@@ -29,13 +29,29 @@ export const apiUrl = (pathAndQuery: string): string => `${baseUrl}${pathAndQuer
 
 export type CardApiErrorKind = 'network' | 'http' | 'invalid_response';
 
-/** A failed card API call. `message` is safe to show; the details went to the logger. */
+/** Field → problems, as the service names them in a 400 answer (`fields`). */
+export type FieldErrors = Record<string, string[]>;
+
+/**
+ * A failed card API call. `message` is safe to show; the details went to the logger. `fields` holds the
+ * problems per request field when the service refused the request's content (HTTP 400).
+ */
 export class CardApiError extends Error {
-  constructor(readonly kind: CardApiErrorKind, readonly status: number | null, message: string) {
+  constructor(readonly kind: CardApiErrorKind, readonly status: number | null, message: string, readonly fields: FieldErrors = {}) {
     super(message);
     this.name = 'CardApiError';
   }
 }
+
+const fieldErrorsOf = (json: unknown): FieldErrors => {
+  const fields = typeof json === 'object' && json !== null ? (json as { fields?: unknown }).fields : undefined;
+  if (typeof fields !== 'object' || fields === null) return {};
+  const out: FieldErrors = {};
+  for (const [name, problems] of Object.entries(fields)) {
+    if (Array.isArray(problems)) out[name] = problems.filter((p): p is string => typeof p === 'string');
+  }
+  return out;
+};
 
 const SAFE_MESSAGES: Record<CardApiErrorKind, string> = {
   network: 'ARBridge could not be reached.',
@@ -43,19 +59,20 @@ const SAFE_MESSAGES: Record<CardApiErrorKind, string> = {
   invalid_response: 'ARBridge sent an answer this card does not understand.',
 };
 
-const fail = (kind: CardApiErrorKind, status: number | null, detail: string): never => {
+const fail = (kind: CardApiErrorKind, status: number | null, detail: string, fields: FieldErrors = {}): never => {
   logger.error(`ARBridge card API: ${kind}${status === null ? '' : ` ${status}`}: ${detail}`);
-  throw new CardApiError(kind, status, SAFE_MESSAGES[kind]);
+  const message = Object.keys(fields).length > 0 ? 'ARBridge could not accept this: check the fields marked.' : SAFE_MESSAGES[kind];
+  throw new CardApiError(kind, status, message, fields);
 };
 
 export type PostBody = { [key: string]: unknown };
 
-/** GETs (or POSTs `body` to) `pathAndQuery` on the service and returns the answer parsed by `schema`. */
-export const callCardApi = async <T>(pathAndQuery: string, schema: z.ZodType<T>, body?: PostBody): Promise<T> => {
+/** GETs (or POSTs, or with `method` PUTs, `body` to) `pathAndQuery` on the service and returns the answer parsed by `schema`. */
+export const callCardApi = async <T>(pathAndQuery: string, schema: z.ZodType<T>, body?: PostBody, method: 'POST' | 'PUT' = 'POST'): Promise<T> => {
   const url = apiUrl(pathAndQuery);
   let response: Response;
   try {
-    response = await hubspot.fetch(url, body === undefined ? { method: 'GET' } : { method: 'POST', body });
+    response = await hubspot.fetch(url, body === undefined ? { method: 'GET' } : { method, body });
   } catch (error) {
     return fail('network', null, `${url}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -67,7 +84,7 @@ export const callCardApi = async <T>(pathAndQuery: string, schema: z.ZodType<T>,
   }
   if (!response.ok) {
     const detail = typeof json === 'object' && json !== null && 'message' in json ? String((json as { message: unknown }).message) : '';
-    return fail('http', response.status, `${url}: ${detail}`);
+    return fail('http', response.status, `${url}: ${detail}`, response.status === 400 ? fieldErrorsOf(json) : {});
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -50,3 +50,13 @@ export const formatCount = (value: number | null, locale?: string): string =>
 
 /** Whether a decimal money string is zero (`"0"`, `"0.00"`, `"-0.00"`). */
 export const isZeroAmount = (amount: string): boolean => /^-?0*(\.0*)?$/.test(amount);
+
+/** A DateInput value (`month` from 0) as an ISO calendar date. */
+export const dateInputToIso = (d: { year: number; month: number; date: number }): string =>
+  `${String(d.year).padStart(4, '0')}-${String(d.month + 1).padStart(2, '0')}-${String(d.date).padStart(2, '0')}`;
+
+/** An ISO calendar date as a DateInput value (`month` from 0). */
+export const isoToDateInput = (iso: string): { year: number; month: number; date: number } => {
+  const [year, month, date] = iso.split('-').map(Number) as [number, number, number];
+  return { year, month: month - 1, date };
+};
