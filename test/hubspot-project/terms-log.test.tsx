@@ -70,14 +70,14 @@ describe('payment-terms acknowledgment and communication log on the cards (real 
     await waitFor(() => expect(findByTestId(Text, 'no-terms-ack').text).toBe('No payment-terms acknowledgment is on record for this deal.'));
     const terms = findAll(Select).find((s) => s.props.name === 'terms')!;
     expect(terms.props.options.map((o) => o.label)).toEqual(['Due on receipt', 'Net 15', 'Net 30', 'Net 45', 'Net 60', 'Net 90', 'Other…']);
-    terms.trigger('onChange', 'Net 45');
+    terms.trigger('onChange', 'Net 45' as never);
     const contact = findAll(Select).find((s) => s.props.name === 'contact')!;
     expect(contact.props.options.map((o) => o.label)).toEqual(['Paula Payer (paula@customer.example)', 'Someone else…']);
     // Nothing is sent before a contact is chosen.
     expect(findByTestId(Button, 'save-terms').props.disabled).toBe(true);
-    contact.trigger('onChange', String(CONTACT.id));
-    find(DateInput).trigger('onChange', { year: 2026, month: 5, date: 12 });
-    findAll(Input).find((i) => i.props.name === 'evidence')!.trigger('onChange', 'https://files.example/quote-signed.pdf');
+    contact.trigger('onChange', String(CONTACT.id) as never);
+    find(DateInput).trigger('onChange', { year: 2026, month: 5, date: 12 } as never);
+    findAll(Input).find((i) => i.props.name === 'evidence')!.trigger('onChange', 'https://files.example/quote-signed.pdf' as never);
     findByTestId(Button, 'save-terms').trigger('onClick');
 
     await waitFor(() => expect(findByTestId(Text, 'terms-ack-terms').text).toBe('Net 45'));
@@ -102,11 +102,11 @@ describe('payment-terms acknowledgment and communication log on the cards (real 
     const { findAll, findByTestId, waitFor, spy } = render('deal', DEAL, 'de-DE');
     await waitFor(() => expect(findByTestId(Button, 'new-terms-ack')).toBeDefined());
     findByTestId(Button, 'new-terms-ack').trigger('onClick');
-    findAll(Select).find((s) => s.props.name === 'terms')!.trigger('onChange', 'other');
-    findAll(Input).find((i) => i.props.name === 'terms-other')!.trigger('onChange', '2/10 Net 30');
-    findAll(Select).find((s) => s.props.name === 'contact')!.trigger('onChange', 'someone-else');
-    findAll(Input).find((i) => i.props.name === 'contact-name')!.trigger('onChange', 'Carl Controller');
-    findAll(Input).find((i) => i.props.name === 'contact-email')!.trigger('onChange', 'not an email');
+    findAll(Select).find((s) => s.props.name === 'terms')!.trigger('onChange', 'other' as never);
+    findAll(Input).find((i) => i.props.name === 'terms-other')!.trigger('onChange', '2/10 Net 30' as never);
+    findAll(Select).find((s) => s.props.name === 'contact')!.trigger('onChange', 'someone-else' as never);
+    findAll(Input).find((i) => i.props.name === 'contact-name')!.trigger('onChange', 'Carl Controller' as never);
+    findAll(Input).find((i) => i.props.name === 'contact-email')!.trigger('onChange', 'not an email' as never);
     findByTestId(Button, 'save-terms').trigger('onClick');
     // The service refuses the email: the field is marked, nothing is stored.
     await waitFor(() => expect(findAll(Input).find((i) => i.props.name === 'contact-email')!.props.error).toBe(true));
@@ -115,7 +115,7 @@ describe('payment-terms acknowledgment and communication log on the cards (real 
     expect(String(logged.mock.calls[0]?.[0])).toContain('http 400');
     expect(await service.store.db.selectFrom('payment_terms_acks').select('id').where('terms', '=', '2/10 Net 30').execute()).toHaveLength(0);
 
-    findAll(Input).find((i) => i.props.name === 'contact-email')!.trigger('onChange', 'carl@customer.example');
+    findAll(Input).find((i) => i.props.name === 'contact-email')!.trigger('onChange', 'carl@customer.example' as never);
     findByTestId(Button, 'save-terms').trigger('onClick');
     await waitFor(() => expect(findByTestId(Text, 'terms-ack-terms').text).toBe('2/10 Net 30'));
     expect(findByTestId(Text, 'terms-ack-contact').text).toBe('Carl Controller (carl@customer.example)');
@@ -141,8 +141,8 @@ describe('payment-terms acknowledgment and communication log on the cards (real 
     ]);
     expect(findByTestId(Table, 'log').findAll(Tag).map((t) => t.text)).toEqual(['Terms acknowledged', 'Terms acknowledged']);
 
-    findAll(Select).find((s) => s.props.name === 'log-kind')!.trigger('onChange', 'call');
-    findAll(TextArea).find((t) => t.props.name === 'log-summary')!.trigger('onChange', 'AP confirmed the payment run for Friday');
+    findAll(Select).find((s) => s.props.name === 'log-kind')!.trigger('onChange', 'call' as never);
+    findAll(TextArea).find((t) => t.props.name === 'log-summary')!.trigger('onChange', 'AP confirmed the payment run for Friday' as never);
     findByTestId(Button, 'add-log').trigger('onClick');
     await waitFor(() => expect(log()).toHaveLength(3));
     expect(log()[0]).toEqual(['Jun 30, 2026', 'Call', 'AP confirmed the payment run for Friday', USER.email]);
