@@ -5,7 +5,9 @@ import type { ReactNode } from 'react';
 import { CompanyCard, DealCard, resetApiBaseUrl, SettingsPage, setApiBaseUrl } from '../../extensions/index.ts';
 import { formatMinor, parseMinor } from '../../src/domain/money.ts';
 import { setCompanyLink, setDealLink } from '../../src/hubspot/links.ts';
+import { logCompanyEntry } from '../../src/services/comm-log.ts';
 import { loadDemo } from '../../src/services/demo.ts';
+import { recordTermsAck } from '../../src/services/terms.ts';
 import { companySummary } from '../../src/services/reports.ts';
 import { touchPortal, upsertCustomers } from '../../src/store/facts.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -96,6 +98,17 @@ const seed = async (store: Store): Promise<Chosen> => {
     { portal_id: PORTAL, deal_id: DEAL.noInvoices, name: 'Expansion', company_id: COMPANY.matched, amount: null, currency: null },
     { portal_id: PORTAL, deal_id: DEAL.unmatchedCompany, name: 'New business', company_id: COMPANY.unmatched, amount: null, currency: null },
   ]).execute();
+  // What the rep recorded at sale and what AR logged since, through the service's own code paths.
+  await recordTermsAck(db, PORTAL, {
+    dealId: DEAL.invoiced, terms: 'Net 30', contactName: 'Dana Whitfield', contactEmail: 'dana.whitfield@customer.example',
+    acknowledgedOn: '2026-01-12', evidenceUrl: 'https://files.example/renewal-2026-signed-quote.pdf', recordedBy: USER.email,
+  }, AS_OF);
+  await logCompanyEntry(db, PORTAL, {
+    companyId: COMPANY.matched, kind: 'email', occurredOn: '2026-06-18', summary: 'Sent a statement of the open invoices', author: 'sam.ar@example.com',
+  }, AS_OF);
+  await logCompanyEntry(db, PORTAL, {
+    companyId: COMPANY.matched, kind: 'call', occurredOn: '2026-06-24', summary: 'Called AP: the overdue invoices are in their next payment run', author: 'sam.ar@example.com',
+  }, AS_OF);
   await touchPortal(db, PORTAL);
   return chosen;
 };
