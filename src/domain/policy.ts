@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ESCALATION_ACTIONS } from '../../extensions/settings-api';
+
+export { ESCALATION_ACTIONS };
 
 /**
  * Thresholds and weights of the customer risk score (see risk.ts). The score starts at 100 and every factor
@@ -32,17 +35,65 @@ export type RiskPolicy = {
 };
 
 /**
- * Everything a report can be tuned with.
+ * When a deal "closes big": its amount, in the deal's currency, is at or above the threshold of that
+ * currency. Amounts are integer minor units; currencies are never converted, so a deal in a currency with
+ * no threshold is never big. Default: USD 50,000.00 (`{ currency: 'USD', amountMinor: 5_000_000 }`).
+ */
+export type BigDealPolicy = { thresholds: { currency: string; amountMinor: number }[] };
+
+export type EscalationAction = (typeof ESCALATION_ACTIONS)[number];
+
+/**
+ * The collections escalation ladder. Each level applies to an invoice that is `days` or more days past due
+ * (levels strictly ascending by days); the highest level reached is the one in force:
+ * - reminder: a payment reminder to the customer;
+ * - ask_rep: the sales rep is asked to help with the customer;
+ * - escalate_manager: the rep's manager is brought in;
+ * - credit_hold: new orders for the customer wait until it pays.
+ * Default: 7 reminder, 30 ask_rep, 60 escalate_manager, 90 credit_hold. helpRequestSlaDays: the days within
+ * which a rep answers finance's request for help (default 2). Exceptions for one customer are that
+ * customer's data, not part of the policy.
+ */
+export type EscalationPolicy = {
+  levels: { days: number; action: EscalationAction }[];
+  helpRequestSlaDays: number;
+};
+
+/**
+ * How sales commission is earned, as the portal describes its plan (a description the commission
+ * calculation reads; nothing here computes commission).
+ * - basis 'collected': commission is earned on cash collected, in proportion to each payment of an
+ *   invoice (a half-paid invoice has earned half its commission).
+ * - ratePercent: the commission rate in percent of the amount collected (0..100, default 10).
+ * - lateRules: a payment made more than `afterDays` days after the invoice's due date earns the rate
+ *   reduced by `reducePercent` percent (100 = nothing); the rule with the largest afterDays that the payment
+ *   exceeds applies. Strictly ascending by afterDays, reducePercent never decreasing. Default: none.
+ * - clawbackAfterDays: commission already paid on an invoice still open this many days after its due date
+ *   is taken back in proportion to the unpaid share; null = never (default 120).
+ */
+export type CommissionPolicy = {
+  basis: 'collected';
+  ratePercent: number;
+  lateRules: { afterDays: number; reducePercent: number }[];
+  clawbackAfterDays: number | null;
+};
+
+/**
+ * Everything a portal can tune.
  * - aging.boundaries: ascending positive whole days, default [30, 60, 90]. With basis 'due' the buckets are
  *   "current" (≤ 0 days past due), "1-30", "31-60", "61-90", "91+". With basis 'issue' they are by days since
  *   the issue date: "0-30", "31-60", "61-90", "91+" (no "current" bucket).
  * - dsoMonths: the DSO window in calendar months ending at D (1..36, default 3).
  * - risk: see RiskPolicy.
+ * - bigDeal: see BigDealPolicy; escalation: see EscalationPolicy; commission: see CommissionPolicy.
  */
 export type Policy = {
   aging: { boundaries: number[]; basis: 'due' | 'issue' };
   dsoMonths: number;
   risk: RiskPolicy;
+  bigDeal: BigDealPolicy;
+  escalation: EscalationPolicy;
+  commission: CommissionPolicy;
 };
 
 export const DEFAULT_AGING_BOUNDARIES: readonly number[] = [30, 60, 90];
@@ -112,6 +163,77 @@ const RiskPolicySchema = z
   })
   .prefault({});
 
+export const DEFAULT_BIG_DEAL_POLICY: BigDealPolicy = { thresholds: [{ currency: 'USD', amountMinor: 5_000_000 }] };
+
+export const DEFAULT_ESCALATION_POLICY: EscalationPolicy = {
+  levels: [
+    { days: 7, action: 'reminder' },
+    { days: 30, action: 'ask_rep' },
+    { days: 60, action: 'escalate_manager' },
+    { days: 90, action: 'credit_hold' },
+  ],
+  helpRequestSlaDays: 2,
+};
+
+export const DEFAULT_COMMISSION_POLICY: CommissionPolicy = { basis: 'collected', ratePercent: 10, lateRules: [], clawbackAfterDays: 120 };
+
+/** A zod issue on `list[i].field` wherever it is not above the item before (with `orEqual`: wherever it is below it). */
+const ascending = <T extends object>(field: keyof T & string, message: string, orEqual = false) =>
+  (list: T[], ctx: z.RefinementCtx): void => {
+    list.forEach((item, i) => {
+      const previous = list[i - 1];
+      if (previous === undefined) return;
+      const [a, b] = [previous[field] as number, item[field] as number];
+      if (orEqual ? b < a : b <= a) ctx.addIssue({ code: 'custom', path: [i, field], message });
+    });
+  };
+
+const BigDealSchema = z
+  .strictObject({
+    thresholds: z
+      .array(z.strictObject({
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD'),
+        amountMinor: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      }))
+      .max(50)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((t, i) => {
+          if (seen.has(t.currency)) ctx.addIssue({ code: 'custom', path: [i, 'currency'], message: `${t.currency} has a threshold already` });
+          seen.add(t.currency);
+        });
+      })
+      .default(() => DEFAULT_BIG_DEAL_POLICY.thresholds.map((t) => ({ ...t }))),
+  })
+  .prefault({});
+
+const EscalationSchema = z
+  .strictObject({
+    levels: z
+      .array(z.strictObject({ days: z.number().int().min(1).max(3650), action: z.enum(ESCALATION_ACTIONS) }))
+      .max(10)
+      .superRefine(ascending('days', 'must be more days than the level before'))
+      .default(() => DEFAULT_ESCALATION_POLICY.levels.map((l) => ({ ...l }))),
+    helpRequestSlaDays: z.number().int().min(1).max(365).default(DEFAULT_ESCALATION_POLICY.helpRequestSlaDays),
+  })
+  .prefault({});
+
+const percent = z.number().min(0).max(100);
+
+const CommissionSchema = z
+  .strictObject({
+    basis: z.literal('collected').default('collected'),
+    ratePercent: percent.default(DEFAULT_COMMISSION_POLICY.ratePercent),
+    lateRules: z
+      .array(z.strictObject({ afterDays: z.number().int().min(1).max(3650), reducePercent: percent }))
+      .max(10)
+      .superRefine(ascending('afterDays', 'must be more days than the rule before'))
+      .superRefine(ascending('reducePercent', 'must not be less than the rule before', true))
+      .default(() => []),
+    clawbackAfterDays: z.number().int().min(1).max(3650).nullable().default(DEFAULT_COMMISSION_POLICY.clawbackAfterDays),
+  })
+  .prefault({});
+
 /**
  * Zod schema of Policy. Every field is optional and takes its default; unknown keys are rejected so that a
  * misspelt option fails loudly instead of being ignored.
@@ -133,11 +255,43 @@ export const PolicySchema = z
       .prefault({}),
     dsoMonths: z.number().int().min(1).max(36).default(3),
     risk: RiskPolicySchema,
+    bigDeal: BigDealSchema,
+    escalation: EscalationSchema,
+    commission: CommissionSchema,
   })
   .prefault({});
 
 /** Validates and completes a policy (undefined or {} gives the defaults). Throws a ZodError when invalid. */
 export const parsePolicy = (input: unknown): Policy => PolicySchema.parse(input);
 
-/** The policy used when none is given: aging [30, 60, 90] by due date, a 3-month DSO window, DEFAULT_RISK_POLICY. */
+/** One reason a policy was refused: the field's dotted path (e.g. `escalation.levels.1.days`) and what is wrong. */
+export type PolicyError = { path: string; message: string };
+
+/**
+ * Validates and completes a policy without throwing. Every error names its field path; an unknown key is
+ * named by its own path (e.g. `risk.tiers.E`), a problem with the whole policy by `(policy)`.
+ */
+export const checkPolicy = (input: unknown): { ok: true; policy: Policy } | { ok: false; errors: PolicyError[] } => {
+  const result = PolicySchema.safeParse(input);
+  if (result.success) return { ok: true, policy: result.data };
+  const errors = result.error.issues.flatMap((issue): PolicyError[] => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...at, key].join('.'), message: 'is not a policy field' }));
+    }
+    return [{ path: at.length > 0 ? at.join('.') : '(policy)', message: issue.message }];
+  });
+  return { ok: false, errors };
+};
+
+/** Whether a deal of `amountMinor` in `currency` closes big: at or above that currency's threshold (none: never). */
+export const isBigDeal = (policy: Policy, amountMinor: number, currency: string): boolean => {
+  const threshold = policy.bigDeal.thresholds.find((t) => t.currency === currency);
+  return threshold !== undefined && amountMinor >= threshold.amountMinor;
+};
+
+/**
+ * The policy used when none is given: aging [30, 60, 90] by due date, a 3-month DSO window, DEFAULT_RISK_POLICY,
+ * DEFAULT_BIG_DEAL_POLICY, DEFAULT_ESCALATION_POLICY and DEFAULT_COMMISSION_POLICY.
+ */
 export const DEFAULT_POLICY: Policy = parsePolicy({});

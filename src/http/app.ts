@@ -10,6 +10,7 @@ import { hubspotWebhookRoutes, type HubSpotWebhookDeps } from './routes/hubspot-
 import { matchingRoutes } from './routes/matching';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { reportRoutes } from './routes/reports';
+import { settingsRoutes } from './routes/settings';
 
 export type AppDeps = {
   db: Db;
@@ -41,6 +42,7 @@ export const createApp = (deps: AppDeps): Express => {
         'GET /oauth/hubspot/install', 'GET /oauth/hubspot/callback',
         'GET /api/v1/cards/company?objectId=&asOf= (signed)', 'GET /api/v1/cards/deal?objectId=&asOf= (signed)',
         'GET /api/v1/cards/customers?query= (signed)', 'POST /api/v1/cards/company/link (signed)', 'POST /api/v1/cards/company/unlink (signed)',
+        'GET /api/v1/settings (signed)', 'PUT /api/v1/settings/policy (signed)', 'POST /api/v1/settings/policy/reset (signed)',
         'POST /api/v1/cards/deal/terms (signed)', 'POST /api/v1/cards/company/log (signed)',
         'GET /api/v1/hubspot/unmatched?kind=', 'POST /api/v1/hubspot/links', 'POST /api/v1/hubspot/deal-links',
         'POST /webhooks/hubspot (signed)',
@@ -50,6 +52,7 @@ export const createApp = (deps: AppDeps): Express => {
   if (deps.oauth) app.use(oauthRoutes(deps.oauth));
   app.use('/api/v1', portalScope(deps.config));
   app.use(cardRoutes(deps));
+  app.use(settingsRoutes(deps));
   app.use(matchingRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(notFound);
