@@ -43,7 +43,7 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
       {!hasInvoices && (
         <EmptyState testId="no-invoices" title="No invoices synced for this company yet" imageName="emptyStateCharts" layout="vertical">
           <Text testId="no-invoices-next-step">
-            {`Import a CSV export or connect an accounting system in the ARBridge settings; this customer's invoices appear here after the next sync (as of ${card.as_of}).`}
+            {`Import a CSV export or connect an accounting system in the ARBridge settings; this customer's invoices appear here after the next sync (as of ${formatDate(card.as_of, locale)}).`}
           </Text>
         </EmptyState>
       )}
