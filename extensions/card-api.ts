@@ -43,7 +43,13 @@ export const InvoiceLineSchema = z.object({
   number: z.string().nullable(),
   currency: z.string().length(3),
   amount: Money,
+  /** Received in payments by the as-of date. */
   paid: Money,
+  /** Settled by credit notes by the as-of date. */
+  credited: Money,
+  /** Written off by the as-of date. */
+  written_off: Money,
+  /** What is still owed: amount − paid − credited − written off (0 once void). */
   open: Money,
   issue_date: IsoDate,
   due_date: IsoDate,

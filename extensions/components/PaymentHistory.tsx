@@ -32,7 +32,8 @@ const compareBy = (column: SortColumn, a: Invoice, b: Invoice): number => {
   switch (column) {
     case 'issued': return a.issue_date.localeCompare(b.issue_date);
     case 'due': return a.due_date.localeCompare(b.due_date);
-    case 'amount': return compareDecimal(a.amount, b.amount);
+    // Amounts of different currencies are not compared: invoices are grouped by currency, then by amount.
+    case 'amount': return a.currency.localeCompare(b.currency) || compareDecimal(a.amount, b.amount);
     case 'days_late': return (a.days_late ?? 0) - (b.days_late ?? 0);
   }
 };

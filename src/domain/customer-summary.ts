@@ -11,7 +11,12 @@ export type InvoiceHistoryLine = {
   number: string | null;
   currency: string;
   totalMinor: number;
+  /** Everything that settled it by D: payments, credit notes and write-offs. */
   settledMinor: number;
+  /** The parts of settledMinor by kind. Only paidMinor is money received. */
+  paidMinor: number;
+  creditedMinor: number;
+  writtenOffMinor: number;
   openMinor: number;
   issueDate: IsoDate;
   dueDate: IsoDate;
@@ -48,9 +53,11 @@ export const customerHistory = (
     const daysLate = status === 'paid' && state.paidDate !== null
       ? daysBetween(invoice.dueDate, state.paidDate)
       : status === 'overdue' ? pastDue : null;
+    const byKind = { payment: 0, credit_note: 0, write_off: 0 };
+    for (const s of invoice.settlements) if (s.date <= asOf) byKind[s.kind] += s.amountMinor;
     lines.push({
       id: invoice.id, number: invoice.number, currency: invoice.currency, totalMinor: invoice.totalMinor,
-      settledMinor: state.settled, openMinor, issueDate: invoice.issueDate, dueDate: invoice.dueDate,
+      settledMinor: state.settled, paidMinor: byKind.payment, creditedMinor: byKind.credit_note, writtenOffMinor: byKind.write_off, openMinor, issueDate: invoice.issueDate, dueDate: invoice.dueDate,
       paidDate: status === 'paid' ? state.paidDate : null, daysLate, status, disputed: invoice.disputed,
       salesRep: invoice.salesRep, product: invoice.product, dealId: invoice.dealId,
     });
@@ -59,7 +66,7 @@ export const customerHistory = (
     }
   }
   const newestFirst = <T extends { id: string }>(dateOf: (x: T) => string) => (a: T, b: T) =>
-    dateOf(b).localeCompare(dateOf(a)) || a.id.localeCompare(b.id);
+    dateOf(b).localeCompare(dateOf(a)) || a.id.localeCompare(b.id, 'en', { numeric: true });
   lines.sort(newestFirst((l) => l.issueDate));
   settlements.sort(newestFirst((s) => s.date));
   return { invoices: lines, settlements };

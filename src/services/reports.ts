@@ -62,7 +62,8 @@ export const companySummary = async (db: Executor, portalId: number, which: Summ
     }),
     invoices: history.invoices.map((line) => ({
       id: line.id, number: line.number, currency: line.currency,
-      amount: formatMinor(line.totalMinor, line.currency), paid: formatMinor(line.settledMinor, line.currency),
+      amount: formatMinor(line.totalMinor, line.currency), paid: formatMinor(line.paidMinor, line.currency),
+      credited: formatMinor(line.creditedMinor, line.currency), written_off: formatMinor(line.writtenOffMinor, line.currency),
       open: formatMinor(line.openMinor, line.currency), issue_date: line.issueDate, due_date: line.dueDate,
       paid_date: line.paidDate, days_late: line.daysLate, status: line.status, disputed: line.disputed,
       sales_rep: line.salesRep, product: line.product, deal_id: line.dealId,

@@ -230,7 +230,10 @@ describe('arbridge CLI', () => {
 
   it('migrates, imports and reports against the server instead of the embedded store', async () => {
     const env = { DATABASE_URL: url, DATABASE_SCHEMA: schema };
-    expect((await runCli(['migrate'], { cwd, env })).stdout).toBe('applied 0001_init, 0002_hubspot, 0003_portal_data_version\n');
+    const migrations = fs.readdirSync(path.join(__dirname, '../../src/store/migrations')).filter((f) => f.endsWith('.sql')).sort()
+      .map((f) => f.replace(/\.sql$/, ''));
+    expect(migrations.slice(0, 4)).toEqual(['0001_init', '0002_hubspot', '0003_portal_data_version', '0004_terms_log_connections']);
+    expect((await runCli(['migrate'], { cwd, env })).stdout).toBe(`applied ${migrations.join(', ')}\n`);
     const file = path.join(FIXTURES, 'quickbooks-invoice-list.csv');
     expect((await runCli(['import', 'invoices', file, '--map', QBO_MAP, ...QBO_FLAGS], { cwd, env })).code).toBe(0);
     const report = await runCli(['report', '--as-of', '2024-06-30', '--format', 'json'], { cwd, env });

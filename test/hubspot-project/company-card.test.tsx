@@ -11,7 +11,7 @@ import {
   TIER_VARIANT, type Rendered,
 } from './card-harness.tsx';
 import {
-  agingBuckets, balances, COMPANY, domainView, isPartlyPaid, isPartlySettled, newestFirst, PORTAL, SECRET, startDemoPortal, storedInvoices, USER,
+  agingBuckets, balances, COMPANY, domainView, isPartlyPaid, newestFirst, PORTAL, SECRET, startDemoPortal, storedInvoices, USER,
   type Customer, type DemoPortal, type StoredInvoice,
 } from './demo-portal.tsx';
 import { eventually } from './fixtures.tsx';
@@ -70,12 +70,12 @@ const expectHistoryRow = (card: Rendered, invoice: StoredInvoice, locale: string
     invoice.number ?? id, dateText(invoice.issueDate, locale), dateText(invoice.dueDate, locale), money(invoice.totalMinor),
     invoice.paidDate === null ? '—' : dateText(invoice.paidDate, locale), countText(invoice.daysLate, locale),
   ]);
-  // The Paid column is what settled the invoice: payments, credit notes and write-offs alike.
-  if (isPartlySettled(invoice)) {
-    expect(card.findByTestId(Text, `paid-${id}`).text).toBe(`${money(invoice.settledMinor)} of ${money(invoice.totalMinor)}`);
+  // The Paid column is money received: payments only; credit notes show under the status, write-offs as the status.
+  if (isPartlyPaid(invoice)) {
+    expect(card.findByTestId(Text, `paid-${id}`).text).toBe(`${money(invoice.paymentsMinor)} of ${money(invoice.totalMinor)}`);
     expect(card.findByTestId(Text, `partly-paid-${id}`).text).toBe(`Partly paid, ${money(invoice.openMinor)} open`);
   } else {
-    expect(cells[4]!.text).toBe(money(invoice.settledMinor));
+    expect(cells[4]!.text).toBe(money(invoice.paymentsMinor));
     expect(card.maybeFindByTestId(Text, `partly-paid-${id}`)).toBeNull();
   }
   const tag = card.findByTestId(StatusTag, `status-${id}`);

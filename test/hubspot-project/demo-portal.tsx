@@ -144,12 +144,9 @@ export const storedInvoices = async (
   });
 };
 
-/** The order the cards list invoices in: newest issue date first, then by id. */
+/** The order the cards list invoices in: newest issue date first, then by id (digits compared as numbers). */
 export const newestFirst = (invoices: readonly StoredInvoice[]): StoredInvoice[] =>
-  [...invoices].sort((a, b) => b.issueDate.localeCompare(a.issueDate) || a.externalId.localeCompare(b.externalId));
-
-/** Open, with part of it settled (by a payment or a credit note): the card shows such an invoice as partly paid. */
-export const isPartlySettled = (i: StoredInvoice): boolean => i.openMinor > 0 && i.settledMinor > 0;
+  [...invoices].sort((a, b) => b.issueDate.localeCompare(a.issueDate) || a.externalId.localeCompare(b.externalId, 'en', { numeric: true }));
 
 /** Open, with part of it paid by a payment. */
 export const isPartlyPaid = (i: StoredInvoice): boolean => i.openMinor > 0 && i.paymentsMinor > 0;
