@@ -22,6 +22,20 @@ const Env = z.object({
   HUBSPOT_PORTAL_ID: z.coerce.number().int().positive().optional(),
   HUBSPOT_CALLS_PER_10S: z.coerce.number().int().min(1).max(10_000).optional(),
   HUBSPOT_PUSH_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15),
+  XERO_CLIENT_ID: z.string().min(1).optional(),
+  XERO_CLIENT_SECRET: z.string().min(1).optional(),
+  XERO_SCOPES: z.string().min(1).optional(),
+  XERO_IDENTITY_URL: z.string().url().default('https://identity.xero.com'),
+  XERO_API_URL: z.string().url().default('https://api.xero.com'),
+  QUICKBOOKS_CLIENT_ID: z.string().min(1).optional(),
+  QUICKBOOKS_CLIENT_SECRET: z.string().min(1).optional(),
+  QUICKBOOKS_SCOPES: z.string().min(1).optional(),
+  QUICKBOOKS_ENVIRONMENT: z.enum(['sandbox', 'production']).default('production'),
+  QUICKBOOKS_AUTHORIZE_URL: z.string().url().default('https://appcenter.intuit.com/connect/oauth2'),
+  QUICKBOOKS_TOKEN_URL: z.string().url().default('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'),
+  QUICKBOOKS_REVOKE_URL: z.string().url().default('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
+  QUICKBOOKS_API_URL: z.string().url().optional(),
+  STRIPE_API_URL: z.string().url().default('https://api.stripe.com'),
 });
 
 /** The scopes the app asks for at install (the same list as app-config/app/app-hsmeta.json's requiredScopes). */
@@ -41,6 +55,15 @@ export const HUBSPOT_DEFAULT_SCOPES = [
   'crm.objects.contacts.read',
   'crm.objects.contacts.write',
 ] as const;
+
+/** What ARBridge asks Xero for: sign-in, a refresh token, and read access to sales invoices, payments, contacts and settings. */
+export const XERO_DEFAULT_SCOPES = [
+  'openid', 'profile', 'email', 'offline_access',
+  'accounting.invoices.read', 'accounting.payments.read', 'accounting.contacts.read', 'accounting.settings.read',
+] as const;
+
+/** QuickBooks Online has one accounting scope (read and write). */
+export const QUICKBOOKS_DEFAULT_SCOPES = ['com.intuit.quickbooks.accounting'] as const;
 
 /** A 32-byte key given as 64 hex digits or base64 (44 characters with padding). */
 export const parseSecretKey = (text: string): Buffer => {
@@ -72,6 +95,35 @@ export type HubSpotConfig = Readonly<{
   pushIntervalMinutes: number;
 }>;
 
+/**
+ * The accounting systems a portal can connect from the connect page (/connect). Xero and QuickBooks are OAuth
+ * apps, offered when their client id and secret are set; Stripe takes a pasted API key and is always offered.
+ * The URLs are the providers' own by default; tests point them at fakes.
+ */
+export type AccountingConfig = Readonly<{
+  xero: Readonly<{
+    clientId: string | null;
+    clientSecret: string | null;
+    scopes: readonly string[];
+    /** The OpenID issuer; its discovery document names the authorize, token and revocation endpoints. */
+    identityUrl: string;
+    /** Origin of the connections endpoint and the accounting API. */
+    apiUrl: string;
+  }>;
+  quickbooks: Readonly<{
+    clientId: string | null;
+    clientSecret: string | null;
+    scopes: readonly string[];
+    environment: 'sandbox' | 'production';
+    authorizeUrl: string;
+    tokenUrl: string;
+    revokeUrl: string;
+    /** Origin of the accounting API (CompanyInfo). */
+    apiUrl: string;
+  }>;
+  stripe: Readonly<{ apiUrl: string }>;
+}>;
+
 export type Config = Readonly<{
   env: 'development' | 'test' | 'production';
   port: number;
@@ -90,6 +142,7 @@ export type Config = Readonly<{
   /** The key that encrypts tokens at rest; null only outside production. */
   secretKey: Buffer | null;
   hubspot: HubSpotConfig;
+  accounting: AccountingConfig;
 }>;
 
 /** Reads the environment once, validated; a bad value stops the process with the variable named. */
@@ -105,6 +158,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   }
   if ((e.HUBSPOT_CLIENT_ID === undefined) !== (e.HUBSPOT_CLIENT_SECRET === undefined) && e.HUBSPOT_CLIENT_ID !== undefined) {
     throw new Error('Invalid configuration: HUBSPOT_CLIENT_ID needs HUBSPOT_CLIENT_SECRET');
+  }
+  for (const [id, secret, name] of [
+    [e.XERO_CLIENT_ID, e.XERO_CLIENT_SECRET, 'XERO'],
+    [e.QUICKBOOKS_CLIENT_ID, e.QUICKBOOKS_CLIENT_SECRET, 'QUICKBOOKS'],
+  ] as const) {
+    if ((id === undefined) !== (secret === undefined)) {
+      throw new Error(`Invalid configuration: ${name}_CLIENT_ID and ${name}_CLIENT_SECRET go together (the app's credentials)`);
+    }
   }
   if (e.NODE_ENV === 'production') {
     if (e.ARBRIDGE_SECRET_KEY === undefined) {
@@ -150,6 +211,27 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       privateApp,
       callsPer10s: e.HUBSPOT_CALLS_PER_10S ?? (privateApp && !e.HUBSPOT_CLIENT_ID ? 100 : 110),
       pushIntervalMinutes: e.HUBSPOT_PUSH_INTERVAL_MINUTES,
+    }),
+    accounting: Object.freeze({
+      xero: Object.freeze({
+        clientId: e.XERO_CLIENT_ID ?? null,
+        clientSecret: e.XERO_CLIENT_SECRET ?? null,
+        scopes: Object.freeze(e.XERO_SCOPES ? e.XERO_SCOPES.split(/[\s,]+/).filter(Boolean) : [...XERO_DEFAULT_SCOPES]),
+        identityUrl: e.XERO_IDENTITY_URL.replace(/\/+$/, ''),
+        apiUrl: e.XERO_API_URL.replace(/\/+$/, ''),
+      }),
+      quickbooks: Object.freeze({
+        clientId: e.QUICKBOOKS_CLIENT_ID ?? null,
+        clientSecret: e.QUICKBOOKS_CLIENT_SECRET ?? null,
+        scopes: Object.freeze(e.QUICKBOOKS_SCOPES ? e.QUICKBOOKS_SCOPES.split(/[\s,]+/).filter(Boolean) : [...QUICKBOOKS_DEFAULT_SCOPES]),
+        environment: e.QUICKBOOKS_ENVIRONMENT,
+        authorizeUrl: e.QUICKBOOKS_AUTHORIZE_URL,
+        tokenUrl: e.QUICKBOOKS_TOKEN_URL,
+        revokeUrl: e.QUICKBOOKS_REVOKE_URL,
+        apiUrl: (e.QUICKBOOKS_API_URL
+          ?? (e.QUICKBOOKS_ENVIRONMENT === 'sandbox' ? 'https://sandbox-quickbooks.api.intuit.com' : 'https://quickbooks.api.intuit.com')).replace(/\/+$/, ''),
+      }),
+      stripe: Object.freeze({ apiUrl: e.STRIPE_API_URL.replace(/\/+$/, '') }),
     }),
   });
 };

@@ -6,6 +6,7 @@ import { errorHandler, notFound } from './middleware/errors';
 import { keepRawBody } from './middleware/hubspot-signature';
 import { portalScope } from './middleware/portal';
 import { cardRoutes } from './routes/cards';
+import { connectRoutes, type ConnectRouteDeps } from './routes/connect';
 import { hubspotWebhookRoutes, type HubSpotWebhookDeps } from './routes/hubspot-webhooks';
 import { matchingRoutes } from './routes/matching';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
@@ -22,6 +23,8 @@ export type AppDeps = {
   oauth?: OAuthRouteDeps;
   /** What follows stored HubSpot webhook events (a debounced round); the receiver stores them either way. */
   hubspotWebhooks?: HubSpotWebhookDeps;
+  /** The accounting connect page and its OAuth callbacks; mounted when given (the service always gives them). */
+  connect?: ConnectRouteDeps;
 };
 
 export const createApp = (deps: AppDeps): Express => {
@@ -46,10 +49,13 @@ export const createApp = (deps: AppDeps): Express => {
         'POST /api/v1/cards/deal/terms (signed)', 'POST /api/v1/cards/company/log (signed)',
         'GET /api/v1/hubspot/unmatched?kind=', 'POST /api/v1/hubspot/links', 'POST /api/v1/hubspot/deal-links',
         'POST /webhooks/hubspot (signed)',
+        'POST /api/v1/connect/link (signed)', 'GET /connect?token=', 'POST /connect/:source/start', 'GET /oauth/xero/callback',
+        'GET /oauth/quickbooks/callback', 'POST /connect/stripe', 'POST /connect/:source/disconnect',
       ],
     });
   });
   if (deps.oauth) app.use(oauthRoutes(deps.oauth));
+  if (deps.connect) app.use(connectRoutes(deps.connect));
   app.use('/api/v1', portalScope(deps.config));
   app.use(cardRoutes(deps));
   app.use(settingsRoutes(deps));

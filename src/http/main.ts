@@ -40,7 +40,10 @@ export const startService = async (config: Config): Promise<Running> => {
   let writeBack: WriteBackWorker | null = null;
   const webhookRound = roundTrigger(async () => { await writeBack?.runOnce(); }, { logger });
   const hubspotWebhooks = { requestRound: () => { if (writeBack) webhookRound.request(); } };
-  const app = createApp({ db: store.db, config, logger, today, oauth: { config, auth, key, logger, onInstalled }, hubspotWebhooks });
+  const app = createApp({
+    db: store.db, config, logger, today, oauth: { config, auth, key, logger, onInstalled }, hubspotWebhooks,
+    connect: { db: store.db, config, key, logger },
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

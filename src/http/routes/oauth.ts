@@ -120,11 +120,11 @@ export type OAuthRouteDeps = {
   onInstalled?: (portalId: number) => Promise<string>;
 };
 
-const escapeHtml = (text: string): string =>
+export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** A small self-contained page; the callback URL holds a code, so no referrer leaves it and nothing is cached. */
-const page = (res: Response, status: number, title: string, lines: readonly string[]): void => {
+export const page = (res: Response, status: number, title: string, lines: readonly string[]): void => {
   res.status(status)
     .set({
       'Content-Type': 'text/html; charset=utf-8',
@@ -148,7 +148,7 @@ const notConfigured = (res: Response): void => {
   });
 };
 
-const queryText = (value: unknown): string | null => (typeof value === 'string' && value.length <= 4096 ? value : null);
+export const queryText = (value: unknown): string | null => (typeof value === 'string' && value.length <= 4096 ? value : null);
 
 /** The HTTP status of an SDK error, or null for a failure without a response. */
 const statusOf = hubspotErrorStatus;
