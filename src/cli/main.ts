@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../config';
 import { CsvOptionError, checkImportOptions, parseColumnMap } from '../import/csv-parse';
 import { loadDemo, removeDemo, writeDemoCsv } from '../services/demo';
 import { ImportRejected, importInvoicesCsv, importPaymentsCsv, type ImportOptions, type ImportResult } from '../services/import';
+import { describeSnapshotImport, importSnapshotCsv } from '../import/presets/snapshot-import';
+import { PRESET_NAMES, type PresetName } from '../import/presets/types';
 import { portfolioReports } from '../services/reports';
 import { openStore, storeOptionsFrom, type Store } from '../store/store';
 import { authFor, callerFor, connectPortal } from '../hubspot/connection';
@@ -127,12 +129,28 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
     }
   };
 
+  // A report export (--preset) is a snapshot of balances at --snapshot-date; see src/import/presets.
+  const runPresetImport = async (file: string, flags: MappingFlags & { skipInvalid?: boolean; rejects?: string; preset?: PresetName; snapshotDate?: string }) => {
+    if (!flags.preset) throw new UsageError('--snapshot-date goes with --preset');
+    if (!flags.snapshotDate) throw new UsageError(`--preset ${flags.preset} needs --snapshot-date YYYY-MM-DD, the date the export shows balances for`);
+    if (flags.map || flags.skipInvalid || flags.rejects) throw new UsageError('--preset reads a known layout whole: --map, --skip-invalid and --rejects do not go with it');
+    const text = readFile(io, file);
+    const options = { preset: flags.preset, snapshotDate: flags.snapshotDate, today: today(), ...(flags.dateFormat ? { dateFormat: flags.dateFormat } : {}), ...(flags.currency ? { currency: flags.currency } : {}) };
+    const result = await withStore(portalOf(), (store, portalId) => importSnapshotCsv(store.db, portalId, text, options));
+    io.stdout.write(`${describeSnapshotImport(result).join('\n')}\n`);
+  };
+
   const importCommand = program.command('import').description('import a CSV export into the store');
   for (const kind of ['invoices', 'payments'] as const) {
-    mappingOptions(importCommand.command(`${kind} <file>`).description(`import a ${kind} CSV (all or nothing unless --skip-invalid)`))
+    const command = mappingOptions(importCommand.command(`${kind} <file>`).description(`import a ${kind} CSV (all or nothing unless --skip-invalid)`))
       .option('--skip-invalid', 'import the valid rows; write the rejected rows and reasons to a file')
-      .option('--rejects <file>', 'where --skip-invalid writes the rejected rows (default <file>.rejected.csv)')
-      .action((file: string, flags: MappingFlags & { skipInvalid?: boolean; rejects?: string }) => runImport(kind, file, flags));
+      .option('--rejects <file>', 'where --skip-invalid writes the rejected rows (default <file>.rejected.csv)');
+    if (kind === 'invoices') {
+      command.addOption(new Option('--preset <name>', 'read a report export as a snapshot of balances').choices(PRESET_NAMES))
+        .option('--snapshot-date <date>', 'with --preset: the date the export shows balances for (YYYY-MM-DD)');
+    }
+    command.action((file: string, flags: MappingFlags & { skipInvalid?: boolean; rejects?: string; preset?: PresetName; snapshotDate?: string }) =>
+      (flags.preset || flags.snapshotDate ? runPresetImport(file, flags) : runImport(kind, file, flags)));
   }
 
   mappingOptions(program.command('report').description('receivables metrics and risk as of a date'))
