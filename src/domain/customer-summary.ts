@@ -32,6 +32,9 @@ export type InvoiceHistoryLine = {
 
 export type SettlementLine = { id: string; invoiceId: string; date: IsoDate; amountMinor: number; currency: string; kind: SettlementKind };
 
+/** Ids in numeric-aware order ("INV-9" before "INV-10"); one collator, as localeCompare with options builds one per call. */
+const compareIds = new Intl.Collator('en', { numeric: true }).compare;
+
 /**
  * Invoice and settlement history of one customer as of D, newest first. A void dated after D is not a void
  * yet; settlements dated after D are not there yet.
@@ -66,7 +69,7 @@ export const customerHistory = (
     }
   }
   const newestFirst = <T extends { id: string }>(dateOf: (x: T) => string) => (a: T, b: T) =>
-    dateOf(b).localeCompare(dateOf(a)) || a.id.localeCompare(b.id, 'en', { numeric: true });
+    dateOf(b).localeCompare(dateOf(a)) || compareIds(a.id, b.id);
   lines.sort(newestFirst((l) => l.issueDate));
   settlements.sort(newestFirst((s) => s.date));
   return { invoices: lines, settlements };

@@ -4,7 +4,7 @@ import { formatMinor } from '../domain/money';
 import { buildReports, type Report } from '../domain/report';
 import type { GroupDimension, IsoDate } from '../domain/types';
 import { AppError } from '../errors';
-import { loadFacts, type Executor } from '../store/facts';
+import { loadCustomerFacts, loadFacts, type Executor } from '../store/facts';
 import { loadPolicy } from '../store/policies';
 import { daysLateByMonth } from '../domain/trend';
 
@@ -45,7 +45,7 @@ const rowIdOfExternalId = async (db: Executor, portalId: number, externalId: str
 /** One customer's summary as of a date: metrics and risk per currency, its invoices and their settlements. */
 export const companySummary = async (db: Executor, portalId: number, which: SummaryCustomer, asOf: IsoDate): Promise<CompanySummary> => {
   const customerRowId = typeof which === 'string' ? await rowIdOfExternalId(db, portalId, which) : which.rowId;
-  const [facts, policy] = await Promise.all([loadFacts(db, portalId, { upTo: asOf, customerRowId }), loadPolicy(db, portalId)]);
+  const [facts, policy] = await Promise.all([loadCustomerFacts(db, portalId, customerRowId, asOf), loadPolicy(db, portalId)]);
   const customer = facts.customers[0];
   if (!customer) throw new AppError('not_found', `No customer ${typeof which === 'string' ? which : `with id ${which.rowId}`} in this portal`);
   const reports = buildReports({ invoices: facts.invoices, customers: facts.customers, asOf, policy, by: 'customer' });

@@ -28,6 +28,11 @@ const keepText = (value: string): string => value;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+const singleProcess = new WeakSet<Db>();
+
+/** True for a store no other process can write: PGlite (one process per data directory, by lock, or in memory). */
+export const isSingleProcess = (db: Db): boolean => singleProcess.has(db);
+
 export const openDatabase = async (options: DatabaseOptions): Promise<OpenDatabase> => {
   if (options.kind === 'pglite') {
     let unlock = (): void => undefined;
@@ -40,6 +45,7 @@ export const openDatabase = async (options: DatabaseOptions): Promise<OpenDataba
         parsers: { [INT8]: toNumber, [NUMERIC]: toNumber, [DATE]: keepText },
       });
       const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(pglite) }) });
+      singleProcess.add(db);
       return { db, kind: 'pglite', close: async () => { try { await db.destroy(); } finally { unlock(); } } };
     } catch (error) {
       unlock();

@@ -4,11 +4,10 @@ import {
   LinkCompanyRequestSchema, LogEntryRequestSchema, RecordTermsRequestSchema, UnlinkCompanyRequestSchema,
 } from '../../../extensions/card-api';
 import { isIsoDate } from '../../domain/calendar';
-import { createCardCache, type CardCache } from '../../services/card-cache';
+import { createCardCache, portalVersions, type CardCache } from '../../services/card-cache';
 import { companyCard, customerChoices, dealCard, linkCompany, unlinkCompany } from '../../services/cards';
 import { logCompanyEntry } from '../../services/comm-log';
 import { recordTermsAck } from '../../services/terms';
-import { portalDataVersion } from '../../store/facts';
 import { hubspotSignature, hubspotUserOf, type SignedRequestOptions } from '../middleware/hubspot-signature';
 import { idempotentAction } from '../middleware/idempotency';
 import { portalOf } from '../middleware/portal';
@@ -36,17 +35,17 @@ const linkedBy = (res: Response): string | null => {
 
 export const cardRoutes = (deps: CardRouteDeps): Router => {
   const cache = deps.cardCache ?? createCardCache();
-  /** One card answer: from the cache while the portal's data version holds, else computed and kept. */
+  const versions = portalVersions(deps.db);
+  /**
+   * One card answer: from the cache while the portal's data version holds, else computed and kept. The answer
+   * carries a strong ETag; a request whose If-None-Match names it gets 304 without the body.
+   */
   const cached = async (res: Response, key: string, compute: () => Promise<unknown>): Promise<void> => {
     const portalId = portalOf(res);
-    const version = await portalDataVersion(deps.db, portalId);
+    const version = await versions.read(portalId);
     const cacheKey = `${portalId}|${key}`;
-    let body = cache.get(cacheKey, version);
-    if (body === undefined) {
-      body = JSON.stringify(await compute());
-      cache.set(cacheKey, version, body);
-    }
-    res.type('application/json').send(body);
+    const answer = cache.get(cacheKey, version) ?? cache.set(cacheKey, version, JSON.stringify(await compute()));
+    res.set('ETag', answer.etag).type('application/json').send(answer.body);
   };
   return Router()
     .use('/api/v1/cards', (_req, res, next) => {
