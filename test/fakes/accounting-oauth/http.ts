@@ -17,7 +17,7 @@ export type FakeReply = { status: number; headers?: Record<string, string>; body
 
 export type LoggedCall = { method: string; path: string; status: number | 'dropped' };
 
-type Route = { method: string; pattern: RegExp; name: string; run: (req: FakeRequest) => FakeReply };
+type Route = { method: string; pattern: RegExp; name: string; run: (req: FakeRequest) => FakeReply | Promise<FakeReply> };
 
 export class FakeHttpServer {
   url = '';
@@ -33,7 +33,7 @@ export class FakeHttpServer {
   }
 
   /** `pattern` matches the whole path; its groups become `params`. */
-  route(method: string, pattern: RegExp, name: string, run: (req: FakeRequest) => FakeReply): void {
+  route(method: string, pattern: RegExp, name: string, run: (req: FakeRequest) => FakeReply | Promise<FakeReply>): void {
     this.routes.push({ method, pattern, name, run });
   }
 
@@ -77,7 +77,7 @@ export class FakeHttpServer {
       const match = route.method === method ? route.pattern.exec(url.pathname) : null;
       if (!match) continue;
       const injected = this.failures.get(route.name)?.shift();
-      reply = injected ?? route.run({
+      reply = injected ?? await route.run({
         method, path: url.pathname, params: match.slice(1), query: url.searchParams, headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
       });

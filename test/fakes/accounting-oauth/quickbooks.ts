@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import {
-  basicAuth, bearer, consentPage, FakeHttpServer, form, html, json, redirect, withQuery, type FakeReply, type LoggedCall,
+  basicAuth, bearer, consentPage, FakeHttpServer, form, html, json, redirect, withQuery, type FakeReply, type FakeRequest, type LoggedCall,
 } from './http';
 
 /**
@@ -30,6 +30,12 @@ export type FakeQuickBooks = {
   consent(authorizeUrl: string, decision: { allow: boolean; realmId?: string }): string;
   revokedTokens(): string[];
   issuedTokens(): string[];
+  /** Serves another path of this host: the data API fake (test/fakes/quickbooks) mounts its routes here. */
+  route(method: string, pattern: RegExp, name: string, run: (req: FakeRequest) => FakeReply | Promise<FakeReply>): void;
+  /** The company an access token opens, or null (unknown or revoked). */
+  realmOf(accessToken: string): string | null;
+  /** A token pair for a company, as a completed connect flow issues it (for tests that skip the consent screen). */
+  grant(realmId: string): { accessToken: string; refreshToken: string };
   reset(): void;
   close(): Promise<void>;
 };
@@ -93,6 +99,19 @@ export const startFakeQuickBooks = async (options: FakeQuickBooksOptions = {}): 
     const client = basicAuth(req.headers.authorization);
     if (!client || client.id !== clientId || client.secret !== clientSecret) return json(401, { error: 'invalid_client' });
     const fields = form(req.body);
+    if (fields.grant_type === 'refresh_token') {
+      // Each refresh answers a new refresh token; the one used is refused from then on (Intuit after 24 hours).
+      const grant = refresh.get(fields.refresh_token ?? '');
+      if (!grant) return json(400, { error: 'invalid_grant' });
+      refresh.delete(fields.refresh_token ?? '');
+      const accessToken = `eyJ${token()}`;
+      const refreshToken = `RT1-${token()}`;
+      access.set(accessToken, grant);
+      refresh.set(refreshToken, grant);
+      return json(200, {
+        token_type: 'bearer', access_token: accessToken, refresh_token: refreshToken, expires_in: 3600, x_refresh_token_expires_in: 8_726_400,
+      }, { intuit_tid: crypto.randomUUID() });
+    }
     if (fields.grant_type !== 'authorization_code') return json(400, { error: 'unsupported_grant_type' });
     const grant = codes.get(fields.code ?? '');
     codes.delete(fields.code ?? '');
@@ -159,6 +178,15 @@ export const startFakeQuickBooks = async (options: FakeQuickBooksOptions = {}): 
       decide(new URL(authorizeUrl).searchParams, decision.allow, decision.realmId ?? (companies[0] as FakeCompany).realmId),
     revokedTokens: () => [...revoked],
     issuedTokens: () => [...access.keys(), ...refresh.keys()],
+    route: (method, pattern, name, run) => server.route(method, pattern, name, run),
+    realmOf: (accessToken) => access.get(accessToken)?.realmId ?? null,
+    grant: (realmId) => {
+      const accessToken = `eyJ${token()}`;
+      const refreshToken = `RT1-${token()}`;
+      access.set(accessToken, { redirectUri: '', realmId });
+      refresh.set(refreshToken, { redirectUri: '', realmId });
+      return { accessToken, refreshToken };
+    },
     reset: () => {
       server.calls.length = 0;
       server.clearFailures();

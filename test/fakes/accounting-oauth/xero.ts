@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import {
-  basicAuth, bearer, consentPage, FakeHttpServer, form, html, json, redirect, withQuery, type FakeReply, type LoggedCall,
+  basicAuth, bearer, consentPage, FakeHttpServer, form, html, json, redirect, withQuery, type FakeReply, type FakeRequest, type LoggedCall,
 } from './http';
 
 /**
@@ -41,6 +41,12 @@ export type FakeXero = {
   revokedRefreshTokens(): string[];
   /** Every access token issued (to check that none is stored in the clear). */
   issuedAccessTokens(): string[];
+  /** Serves another path of this host: the Accounting API fake (test/fakes/xero) mounts its routes here. */
+  route(method: string, pattern: RegExp, name: string, run: (req: FakeRequest) => FakeReply | Promise<FakeReply>): void;
+  /** The organisations an access token reaches, or null (unknown or revoked). */
+  tenantsOf(accessToken: string): string[] | null;
+  /** A token pair for organisations, as a completed connect flow issues it (for tests that skip the consent screen). */
+  grant(tenantIds: string[]): { accessToken: string; refreshToken: string };
   reset(): void;
   close(): Promise<void>;
 };
@@ -145,6 +151,17 @@ export const startFakeXero = async (options: FakeXeroOptions = {}): Promise<Fake
     const client = basicAuth(req.headers.authorization);
     if (!client || client.id !== clientId || client.secret !== clientSecret) return json(400, { error: 'invalid_client' });
     const fields = form(req.body);
+    if (fields.grant_type === 'refresh_token') {
+      // Each refresh answers a new refresh token; the one used is refused from then on (Xero after a 30-minute grace).
+      const record = refresh.get(fields.refresh_token ?? '');
+      if (!record || record.revoked) return json(400, { error: 'invalid_grant' });
+      refresh.delete(fields.refresh_token ?? '');
+      const accessToken = b64url(crypto.randomBytes(32));
+      const refreshToken = b64url(crypto.randomBytes(32));
+      access.set(accessToken, { ...record, revoked: false });
+      refresh.set(refreshToken, { ...record, revoked: false });
+      return json(200, { access_token: accessToken, expires_in: 1800, token_type: 'Bearer', refresh_token: refreshToken, scope: record.scope });
+    }
     if (fields.grant_type !== 'authorization_code') return json(400, { error: 'unsupported_grant_type' });
     const grant = codes.get(fields.code ?? '');
     codes.delete(fields.code ?? '');
@@ -207,6 +224,23 @@ export const startFakeXero = async (options: FakeXeroOptions = {}): Promise<Fake
       decide(new URL(authorizeUrl).searchParams, decision.allow, decision.tenantIds ?? organisations.slice(0, 1).map((o) => o.tenantId)),
     revokedRefreshTokens: () => [...revoked],
     issuedAccessTokens: () => [...access.keys()],
+    route: (method, pattern, name, run) => server.route(method, pattern, name, run),
+    tenantsOf: (accessToken) => {
+      const record = access.get(accessToken);
+      return record && !record.revoked ? [...record.tenantIds] : null;
+    },
+    grant: (tenantIds) => {
+      const grant: Grant = { clientId, redirectUri: '', scope: 'offline_access', tenantIds, authEventId: crypto.randomUUID() };
+      const accessToken = b64url(crypto.randomBytes(32));
+      const refreshToken = b64url(crypto.randomBytes(32));
+      access.set(accessToken, { ...grant, revoked: false });
+      refresh.set(refreshToken, { ...grant, revoked: false });
+      for (const tenantId of tenantIds) {
+        const at = tick();
+        connections.set(tenantId, { id: connections.get(tenantId)?.id ?? crypto.randomUUID(), authEventId: grant.authEventId, createdDateUtc: connections.get(tenantId)?.createdDateUtc ?? at, updatedDateUtc: at });
+      }
+      return { accessToken, refreshToken };
+    },
     reset: () => {
       server.calls.length = 0;
       server.clearFailures();
