@@ -36,6 +36,11 @@ const Env = z.object({
   QUICKBOOKS_REVOKE_URL: z.string().url().default('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
   QUICKBOOKS_API_URL: z.string().url().optional(),
   STRIPE_API_URL: z.string().url().default('https://api.stripe.com'),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  XERO_WEBHOOK_KEY: z.string().min(1).optional(),
+  QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN: z.string().min(1).optional(),
+  ARBRIDGE_SYNC_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(15),
+  ARBRIDGE_HEALTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** The scopes the app asks for at install (the same list as app-config/app/app-hsmeta.json's requiredScopes). */
@@ -124,6 +129,16 @@ export type AccountingConfig = Readonly<{
   stripe: Readonly<{ apiUrl: string }>;
 }>;
 
+/** Syncing the accounting systems: the schedule, the webhook secrets, and who may read /healthz details. */
+export type SyncConfig = Readonly<{
+  /** Minutes between scheduled incremental pulls of each connection; 0 turns the schedule off. */
+  intervalMinutes: number;
+  /** The secret each source signs its webhooks with; a source without one has no webhook endpoint. */
+  webhookSecrets: Readonly<{ stripe: string | null; xero: string | null; quickbooks: string | null }>;
+  /** The bearer token that opens `GET /healthz?details=1` in production. */
+  healthToken: string | null;
+}>;
+
 export type Config = Readonly<{
   env: 'development' | 'test' | 'production';
   port: number;
@@ -143,6 +158,7 @@ export type Config = Readonly<{
   secretKey: Buffer | null;
   hubspot: HubSpotConfig;
   accounting: AccountingConfig;
+  sync: SyncConfig;
 }>;
 
 /** Reads the environment once, validated; a bad value stops the process with the variable named. */
@@ -232,6 +248,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
           ?? (e.QUICKBOOKS_ENVIRONMENT === 'sandbox' ? 'https://sandbox-quickbooks.api.intuit.com' : 'https://quickbooks.api.intuit.com')).replace(/\/+$/, ''),
       }),
       stripe: Object.freeze({ apiUrl: e.STRIPE_API_URL.replace(/\/+$/, '') }),
+    }),
+    sync: Object.freeze({
+      intervalMinutes: e.ARBRIDGE_SYNC_INTERVAL_MINUTES,
+      webhookSecrets: Object.freeze({
+        stripe: e.STRIPE_WEBHOOK_SECRET ?? null, xero: e.XERO_WEBHOOK_KEY ?? null, quickbooks: e.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN ?? null,
+      }),
+      healthToken: e.ARBRIDGE_HEALTH_TOKEN ?? null,
     }),
   });
 };

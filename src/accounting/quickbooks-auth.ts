@@ -71,6 +71,8 @@ export type QuickBooksAuth = {
   exchange(callbackUrl: string): Promise<QuickBooksGrant>;
   /** Revokes the refresh token (and with it the access token) at Intuit. */
   revoke(credentials: QuickBooksCredentials): Promise<void>;
+  /** A new token set for the refresh token (Intuit rotates it: the answer carries the next refresh token). */
+  refresh(credentials: QuickBooksCredentials): Promise<QuickBooksCredentials>;
 };
 
 export const createQuickBooksAuth = (settings: QuickBooksSettings): QuickBooksAuth => {
@@ -149,6 +151,32 @@ export const createQuickBooksAuth = (settings: QuickBooksSettings): QuickBooksAu
         throw new ProviderError(PROVIDER, status !== null && status < 500 ? 'refused' : 'unreachable',
           `QuickBooks did not revoke the token: ${status !== null ? `HTTP ${status}` : reasonOf(error)}`);
       }
+    },
+    async refresh(credentials) {
+      let answer: unknown;
+      try {
+        answer = (await client().refreshUsingToken(credentials.refresh_token)).json;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status !== null && status >= 400 && status < 500 && status !== 429) {
+          throw new ProviderError(PROVIDER, 'refused', `QuickBooks refused to refresh the access token: ${reasonOf(error)}`);
+        }
+        throw new ProviderError(PROVIDER, 'unreachable', status === null
+          ? `QuickBooks could not be reached to refresh the access token: ${reasonOf(error)}`
+          : `QuickBooks could not refresh the access token (HTTP ${status})`);
+      }
+      const token = TokenAnswer.safeParse(answer);
+      if (!token.success) throw new ProviderError(PROVIDER, 'invalid_answer', 'QuickBooks answered the refresh without usable tokens');
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      return {
+        access_token: token.data.access_token,
+        refresh_token: token.data.refresh_token,
+        token_type: token.data.token_type,
+        expires_at: nowSeconds + Math.floor(token.data.expires_in),
+        refresh_token_expires_at: token.data.x_refresh_token_expires_in
+          ? nowSeconds + Math.floor(token.data.x_refresh_token_expires_in) : credentials.refresh_token_expires_at,
+        realm_id: credentials.realm_id,
+      };
     },
   };
 };

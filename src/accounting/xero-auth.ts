@@ -120,6 +120,8 @@ export type XeroAuth = {
   exchange(callbackUrl: string, state: string): Promise<XeroGrant>;
   /** Revokes the refresh token at Xero (every organisation of that consent). */
   revoke(credentials: XeroCredentials): Promise<void>;
+  /** A new token set for the refresh token (Xero rotates it: the answer carries the next refresh token). */
+  refresh(credentials: XeroCredentials): Promise<XeroCredentials>;
 };
 
 export const createXeroAuth = (settings: XeroSettings): XeroAuth => {
@@ -199,6 +201,27 @@ export const createXeroAuth = (settings: XeroSettings): XeroAuth => {
     async revoke(credentials) {
       if (!credentials.refresh_token) return;
       await revokeTokens({ access_token: credentials.access_token, refresh_token: credentials.refresh_token });
+    },
+    async refresh(credentials) {
+      if (!credentials.refresh_token) throw new ProviderError(PROVIDER, 'refused', 'Xero gave this connection no refresh token');
+      const client = new ConfiguredXeroClient(settings);
+      let tokenSet: TokenSet;
+      try {
+        await client.initialize();
+        client.setTokenSet({ access_token: credentials.access_token, refresh_token: credentials.refresh_token });
+        tokenSet = await client.refreshToken();
+      } catch (error) {
+        throw providerError(error, 'refresh the access token');
+      }
+      if (!tokenSet.access_token) throw new ProviderError(PROVIDER, 'invalid_answer', 'Xero sent no access token');
+      return {
+        access_token: tokenSet.access_token,
+        refresh_token: tokenSet.refresh_token ?? credentials.refresh_token,
+        token_type: tokenSet.token_type ?? credentials.token_type,
+        expires_at: tokenSet.expires_at ?? null,
+        scope: tokenSet.scope ?? credentials.scope,
+        connection_id: credentials.connection_id,
+      };
     },
   };
 };

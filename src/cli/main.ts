@@ -21,6 +21,7 @@ import { cliTokenSource, runSyncInvoices } from './hubspot-sync';
 import { installPropertiesCommand, pushCommand } from './hubspot-writeback';
 import { EXIT, InputError, UsageError, processIo, type Io } from './io';
 import { progressBar } from './progress';
+import { registerSyncCommands } from './sync';
 
 
 type MappingFlags = { map?: string; dateFormat?: string; currency?: string };
@@ -262,6 +263,8 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
       ? null
       : { basePath: config.hubspot.apiBaseUrl, tokenFor: cliTokenSource(config, db, io), call: callerFor(config, portalId).call }),
   });
+
+  registerSyncCommands(program, { io, config, withStore: (work) => withStore(portalOf(), work) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -17,3 +17,19 @@ export const progressBar = (io: Io, label: string, total: number, minimum = 10_0
     if (done >= total) io.stderr.write('\n');
   };
 };
+
+/** A one-line counter on stderr for work of unknown size (a sync's pages); silent when stderr is not a terminal. */
+export const progressLine = (io: Io, label: string): { update: (text: string) => void; done: () => void } => {
+  if (!io.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  let shown = false;
+  return {
+    update: (text) => {
+      shown = true;
+      io.stderr.write(`\r${label} ${text}\u001b[K`);
+    },
+    done: () => {
+      if (shown) io.stderr.write('\n');
+      shown = false;
+    },
+  };
+};

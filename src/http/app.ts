@@ -7,11 +7,13 @@ import { keepRawBody } from './middleware/hubspot-signature';
 import { portalScope } from './middleware/portal';
 import { cardRoutes } from './routes/cards';
 import { connectRoutes, type ConnectRouteDeps } from './routes/connect';
+import { healthRoutes, type HealthDeps } from './routes/health';
 import { hubspotWebhookRoutes, type HubSpotWebhookDeps } from './routes/hubspot-webhooks';
 import { matchingRoutes } from './routes/matching';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { reportRoutes } from './routes/reports';
 import { settingsRoutes } from './routes/settings';
+import { sourceWebhookRoutes, type SourceWebhookDeps } from './routes/source-webhooks';
 
 export type AppDeps = {
   db: Db;
@@ -25,6 +27,10 @@ export type AppDeps = {
   hubspotWebhooks?: HubSpotWebhookDeps;
   /** The accounting connect page and its OAuth callbacks; mounted when given (the service always gives them). */
   connect?: ConnectRouteDeps;
+  /** Webhooks of Stripe, Xero and QuickBooks: their verifiers and the sync they request. */
+  sourceWebhooks?: SourceWebhookDeps;
+  /** What `GET /healthz?details=1` reports (sync status, queue depth). */
+  health?: HealthDeps;
 };
 
 export const createApp = (deps: AppDeps): Express => {
@@ -33,15 +39,14 @@ export const createApp = (deps: AppDeps): Express => {
   app.set('query parser', 'simple');
   // Before the app-wide parser: webhook deliveries parse their own body, with a larger limit.
   app.use(hubspotWebhookRoutes(deps));
+  app.use(sourceWebhookRoutes(deps));
   app.use(express.json({ limit: '256kb', verify: keepRawBody }));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.use(healthRoutes(deps));
   app.get('/', (_req, res) => {
     res.json({
       service: 'arbridge',
       endpoints: [
-        'GET /healthz', 'GET /api/v1/portfolio?asOf=&by=', 'GET /api/v1/companies/:customerId/summary?asOf=',
+        'GET /healthz', 'GET /healthz?details=1', 'GET /api/v1/portfolio?asOf=&by=', 'GET /api/v1/companies/:customerId/summary?asOf=',
         'GET /oauth/hubspot/install', 'GET /oauth/hubspot/callback',
         'GET /api/v1/cards/company?objectId=&asOf= (signed)', 'GET /api/v1/cards/deal?objectId=&asOf= (signed)',
         'GET /api/v1/cards/customers?query= (signed)', 'POST /api/v1/cards/company/link (signed)', 'POST /api/v1/cards/company/unlink (signed)',
@@ -51,6 +56,7 @@ export const createApp = (deps: AppDeps): Express => {
         'POST /webhooks/hubspot (signed)',
         'POST /api/v1/connect/link (signed)', 'GET /connect?token=', 'POST /connect/:source/start', 'GET /oauth/xero/callback',
         'GET /oauth/quickbooks/callback', 'POST /connect/stripe', 'POST /connect/:source/disconnect',
+        'POST /webhooks/stripe (signed)', 'POST /webhooks/xero (signed)', 'POST /webhooks/quickbooks (signed)',
       ],
     });
   });

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { today } from '../clock';
 import { loadConfig, type Config } from '../config';
+import type { AccountingSourceName } from '../connectors/types';
 import { createHubSpotAuth, type HubSpotAuth } from '../hubspot/auth';
 import { connectPortal } from '../hubspot/connection';
 import { describeInstall, installProperties } from '../hubspot/properties';
@@ -10,6 +11,10 @@ import { createLogger } from '../logger';
 import { resolveSecretKey } from '../secrets/keys';
 import { seedDemoIfEmpty } from '../services/demo';
 import { openStore, storeOptionsFrom, type Store } from '../store/store';
+import { openJobQueue, type JobQueue } from '../sync/jobs';
+import { webhookVerifiers } from '../sync/registry';
+import { healthDetails } from '../sync/status';
+import { enqueueSync, startSyncWorker } from '../sync/worker';
 import { createApp } from './app';
 
 
@@ -17,6 +22,8 @@ export type Running = {
   server: Server; store: Store; url: string; auth: HubSpotAuth;
   /** The scheduled write-back (null when HUBSPOT_PUSH_INTERVAL_MINUTES is 0 or no portal can be reached). */
   writeBack: WriteBackWorker | null;
+  /** The job queue of sync and write-back work (pg-boss on PostgreSQL, in-process on the embedded store). */
+  queue: JobQueue;
   stop: () => Promise<void>;
 };
 
@@ -36,33 +43,53 @@ export const startService = async (config: Config): Promise<Running> => {
     const connection = connectPortal(auth, config, portalId);
     return describeInstall(await installProperties(await connection.client(), connection.caller));
   };
-  // Stored webhook events ask the write-back worker (started below, if at all) for a round, at most one per window.
+  let queue: JobQueue;
+  try {
+    queue = await openJobQueue(store, config, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  // Stored webhook events queue a write-back round (if the write-back runs at all), at most one per window.
   let writeBack: WriteBackWorker | null = null;
-  const webhookRound = roundTrigger(async () => { await writeBack?.runOnce(); }, { logger });
+  const webhookRound = roundTrigger(async () => { await queue.send('hubspot-writeback', {}, { singletonKey: 'hubspot-writeback' }); }, { logger });
   const hubspotWebhooks = { requestRound: () => { if (writeBack) webhookRound.request(); } };
+  const sourceWebhooks = {
+    verifiers: webhookVerifiers(config.sync.webhookSecrets),
+    requestSync: (portalId: number, source: AccountingSourceName) => enqueueSync(queue, { portalId, source, trigger: 'webhook' }),
+  };
+  const health = { token: config.sync.healthToken, details: () => healthDetails(store.db, store.kind, queue) };
   const app = createApp({
     db: store.db, config, logger, today, oauth: { config, auth, key, logger, onInstalled }, hubspotWebhooks,
-    connect: { db: store.db, config, key, logger },
+    connect: { db: store.db, config, key, logger }, sourceWebhooks, health,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
-  // The write-back schedule runs when HubSpot can be reached: a private app, or OAuth installs.
+  // The write-back schedule runs when HubSpot can be reached: a private app, or OAuth installs. Its rounds are
+  // `hubspot-writeback` jobs, so instances sharing a PostgreSQL queue run each scheduled round once.
   const hubspotConfigured = config.hubspot.privateApp !== null || config.hubspot.clientId !== null;
-  writeBack = hubspotConfigured && config.hubspot.pushIntervalMinutes > 0
-    ? startWriteBackWorker({ db: store.db, auth, config, logger, today, intervalMs: config.hubspot.pushIntervalMinutes * 60_000 })
+  const worker = hubspotConfigured && config.hubspot.pushIntervalMinutes > 0
+    ? startWriteBackWorker({ db: store.db, auth, config, logger, today, intervalMs: 0 })
     : null;
+  writeBack = worker;
+  if (worker) {
+    await queue.work('hubspot-writeback', () => worker.runOnce());
+    await queue.schedule('hubspot-writeback', config.hubspot.pushIntervalMinutes);
+  }
+  await startSyncWorker({ db: store.db, key, config, logger, queue, intervalMinutes: config.sync.intervalMinutes });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     webhookRound.stop();
+    await queue.stop();
     await writeBack?.stop();
     await store.close();
   };
-  return { server, store, url, auth, writeBack, stop };
+  return { server, store, url, auth, writeBack, queue, stop };
 };
 
 if (require.main === module) {

@@ -18,6 +18,8 @@ export type CustomersTable = {
   credit_limit_currency: string | null;
   source_updated_at: Timestamp | null;
   updated_at: Timestamp;
+  email: string | null;
+  archived: Generated<boolean>;
 };
 
 export type InvoicesTable = {
@@ -238,6 +240,46 @@ export type AccountingConnectionsTable = {
   updated_at: Timestamp;
 };
 
+export type InvoiceLinesTable = {
+  portal_id: number;
+  invoice_id: number;
+  line_no: number;
+  product_id: string | null;
+  description: string | null;
+  quantity: number | null;
+  amount_minor: number;
+};
+
+export type SourceWebhookEventsTable = {
+  portal_id: number;
+  source: AccountingSource;
+  event_id: string;
+  tenant_id: string | null;
+  object_type: string;
+  object_id: string | null;
+  occurred_at: Timestamp | null;
+  received_at: Generated<Date>;
+  processed_at: Timestamp | null;
+};
+
+export type SyncRunsTable = {
+  id: Generated<number>;
+  portal_id: number;
+  source: AccountingSource;
+  full_sync: Generated<boolean>;
+  trigger: Generated<string>;
+  started_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  pages: Generated<number>;
+  customers: Generated<number>;
+  invoices: Generated<number>;
+  invoices_removed: Generated<number>;
+  payments: Generated<number>;
+  payments_removed: Generated<number>;
+  skipped_allocations: Generated<number>;
+  error: string | null;
+};
+
 export type Database = {
   portals: PortalsTable;
   customers: CustomersTable;
@@ -259,5 +301,8 @@ export type Database = {
   payment_terms_acks: PaymentTermsAcksTable;
   communication_log: CommunicationLogTable;
   accounting_connections: AccountingConnectionsTable;
+  invoice_lines: InvoiceLinesTable;
+  source_webhook_events: SourceWebhookEventsTable;
+  sync_runs: SyncRunsTable;
   schema_migrations: { version: string; applied_at: Timestamp };
 };

@@ -15,6 +15,8 @@ const dropSchema = async (schema: string): Promise<void> => {
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    // The job queue (pg-boss) of a service started on this schema keeps its tables beside it.
+    await client.query(`DROP SCHEMA IF EXISTS ${schema}_jobs CASCADE`);
   } finally {
     await client.end();
   }
