@@ -8,6 +8,17 @@ import type { IsoDate, SettlementKind } from '../domain/types';
 
 export type AccountingSourceName = 'stripe' | 'xero' | 'quickbooks';
 
+/**
+ * Every source of facts that reads through this interface: the accounting connections, HubSpot's invoice
+ * object (read with the portal's HubSpot token, no accounting connection) and CSV files.
+ */
+export type SourceName = AccountingSourceName | 'hubspot' | 'csv';
+
+export const ACCOUNTING_SOURCE_NAMES: readonly AccountingSourceName[] = ['stripe', 'xero', 'quickbooks'];
+
+export const isAccountingSource = (source: string): source is AccountingSourceName =>
+  (ACCOUNTING_SOURCE_NAMES as readonly string[]).includes(source);
+
 /** A customer as the source has it. `updatedAt`: ISO timestamp of the source's last change, when it says. */
 export type SourceCustomer = {
   id: string;
@@ -24,6 +35,8 @@ export type SourceCustomer = {
   creditLimitMinor: number | null;
   creditLimitCurrency: string | null;
   updatedAt: string | null;
+  /** The industry, when the source keeps one (HubSpot companies, CSV files); absent: the stored one stays. */
+  industry?: string | null;
 };
 
 export type SourceInvoiceLine = {
@@ -65,7 +78,17 @@ export type SourceInvoice = {
   reference: string | null;
   lines: SourceInvoiceLine[];
   updatedAt: string | null;
+  /** The sales rep, when the source names one (CSV files); absent on every invoice of a page: stored ones stay. */
+  salesRep?: string | null;
+  /** A HubSpot deal id the source records on the invoice (a CSV's deal_id); absent on every invoice of a page: stored ones stay. */
+  dealId?: string | null;
+  /** The deal HubSpot associates the invoice with (HubSpot's invoice object); absent: the stored one stays. */
+  hubspotDealId?: string | null;
 };
+
+/** Invoice attributes a page may not carry (see ChangePage.keep). */
+export const INVOICE_ATTRIBUTES = ['number', 'voidedDate', 'disputed', 'salesRep', 'product', 'dealId', 'terms', 'reference'] as const;
+export type InvoiceAttribute = (typeof INVOICE_ATTRIBUTES)[number];
 
 /**
  * A payment, credit note or write-off with its allocations to invoices (by the source's invoice ids), in the
@@ -97,16 +120,25 @@ export type ChangePage = {
   cursor: string;
   /** True when the source has nothing more after `cursor` for now. */
   done: boolean;
+  /**
+   * Invoice attributes the source does not have (HubSpot invoices have no terms; a CSV file may lack a
+   * column): a stored invoice keeps its value of them, a new one gets null (false for `disputed`).
+   */
+  keep?: InvoiceAttribute[];
 };
 
-export type AccountingConnector = {
-  readonly source: AccountingSourceName;
+export type SourceConnector<S extends SourceName = SourceName> = {
+  readonly source: S;
+  /** The sync_cursors stream the cursor is kept under (default `main`). */
+  readonly stream?: string;
   /**
    * The page of changes after `cursor`; `null` starts a full pull from the beginning. The connector respects the
    * source's rate limits and Retry-After, and retries what is safe to retry; it throws SourceError otherwise.
    */
   pull(cursor: string | null): Promise<ChangePage>;
 };
+
+export type AccountingConnector = SourceConnector<AccountingSourceName>;
 
 /** What a verified webhook delivery says changed. Payloads are hints: the engine pulls from the cursor. */
 export type WebhookHint = {

@@ -1,12 +1,20 @@
+import { createCsvConnector, CSV_SOURCE } from '../connectors/csv';
 import {
   invoiceIdsInPaymentsCsv, parseInvoicesCsv, parsePaymentsCsv, rejectsCsv, type CsvImportOptions, type CsvReadResult, type RowError,
 } from '../import/csv-parse';
 import type { Db } from '../store/database';
 import {
-  currencyConflicts, deletePayments, ensurePortal, OPTIONAL_INVOICE_COLUMNS, invoiceCurrencies, settlementsAsPayments, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
-  type OptionalInvoiceColumn, type PaymentRecord, type UpsertCounts, touchPortal } from '../store/facts';
+  currencyConflicts, deletePayments, ensurePortal, invoiceCurrencies, upsertCustomers, upsertInvoices, upsertPayments, ZERO_COUNTS,
+  type UpsertCounts, touchPortal } from '../store/facts';
+import { customerFact, invoiceRecord, keptColumns, paymentRecord } from '../sync/apply';
 
-export const CSV_SOURCE = 'csv';
+// A CSV file is read by the CSV connector (src/connectors/csv/) into one canonical page, and that page is
+// written here in ONE transaction, with the import's own rules: all or nothing (or --skip-invalid), a
+// currency change of a paid invoice refused with its row, progress by rows, new/updated/unchanged counts,
+// and the file's void dates as written (the sync engine keeps a first void date instead). See the README's
+// design notes ("Sources").
+
+export { CSV_SOURCE };
 
 export type ImportOptions = CsvImportOptions & {
   /** Import the valid rows and hand back the rejected ones, instead of importing nothing. */
@@ -71,25 +79,23 @@ export const importInvoicesCsv = async (db: Db, portalId: number, text: string, 
       return { row, column, value: c.given, message: `row ${row}, ${column}: "${c.given}" is not the currency of invoice ${c.id} (${c.stored}), which has payments` };
     }), 0, parsed.rows);
   }
-  const payments = settlementsAsPayments(parsed.invoices);
+  const page = await createCsvConnector({ kind: 'invoices', parsed }).pull(null);
   // A column the file lacks leaves stored values alone; an empty cell in a column it has clears the value.
-  const fieldOf: Record<OptionalInvoiceColumn, string> = {
-    number: 'invoice_number', voided_date: 'voided_date', disputed: 'disputed', sales_rep: 'sales_rep',
-    product: 'product', deal_id: 'deal_id', terms: 'terms', reference: 'reference',
-  };
-  const keep = OPTIONAL_INVOICE_COLUMNS.filter((column) => parsed.columns[fieldOf[column]] === undefined);
+  const keep = keptColumns(page, page.invoices);
+  const invoices = page.invoices.map(invoiceRecord);
+  const payments = page.payments.filter((p) => !p.removed).map(paymentRecord);
   // With a paid_date column, an invoice whose cell is empty is not (or no longer) paid in full.
-  const unpaid = parsed.columns.paid_date === undefined ? [] : parsed.invoices.filter((i) => i.settlements.length === 0).map((i) => `${i.id}:paid`);
-  const total = parsed.invoices.length + payments.length;
+  const unpaid = page.payments.filter((p) => p.removed).map((p) => p.id);
+  const total = invoices.length + payments.length;
   const progress = (n: number): void => options.onProgress?.(n, total);
   const counts = await db.transaction().execute(async (trx) => {
     await ensurePortal(trx, portalId);
-    const customers = await upsertCustomers(trx, portalId, CSV_SOURCE, parsed.customers);
-    const invoices = await inChunks(parsed.invoices, (part) => upsertInvoices(trx, portalId, CSV_SOURCE, part, { keep }), progress);
+    const customers = await upsertCustomers(trx, portalId, CSV_SOURCE, page.customers.map(customerFact));
+    const upserted = await inChunks(invoices, (part) => upsertInvoices(trx, portalId, CSV_SOURCE, part, { keep }), progress);
     const cleared = await deletePayments(trx, portalId, CSV_SOURCE, unpaid);
-    const paid = await inChunks(payments, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => progress(parsed.invoices.length + n));
+    const paid = await inChunks(payments, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => progress(invoices.length + n));
     await touchPortal(trx, portalId);
-    return { customers, invoices, payments: { ...paid, updated: paid.updated + cleared } };
+    return { customers, invoices: upserted, payments: { ...paid, updated: paid.updated + cleared } };
   });
   return {
     file: 'invoices', rows: parsed.rows, imported: parsed.invoices.length, rejected: parsed.rejected.length, ...counts,
@@ -107,19 +113,8 @@ export const importPaymentsCsv = async (db: Db, portalId: number, text: string, 
   const currencies = await invoiceCurrencies(db, portalId, CSV_SOURCE, [...named]);
   const parsed = parsePaymentsCsv(text, { ...options, invoiceCurrency: (id) => currencies.get(id), requireKnownInvoice: true });
   checkParsed(parsed, options.skipInvalid ?? false);
-  const byId = new Map<string, PaymentRecord>();
-  for (const p of parsed.payments) {
-    const currency = currencies.get(p.invoiceId);
-    if (currency === undefined || p.currency === null || p.amountMinor === null) {
-      throw new Error(`row ${p.row}: payment passed validation without a known invoice currency`);
-    }
-    const existing = byId.get(p.id);
-    const allocation = { invoiceId: p.invoiceId, amountMinor: p.amountMinor };
-    // The parser has checked that the rows of one payment agree on date, kind and currency.
-    if (existing) byId.set(p.id, { ...existing, amountMinor: existing.amountMinor + p.amountMinor, allocations: [...existing.allocations, allocation] });
-    else byId.set(p.id, { id: p.id, kind: p.kind, date: p.date, currency, amountMinor: p.amountMinor, allocations: [allocation] });
-  }
-  const records = [...byId.values()];
+  const page = await createCsvConnector({ kind: 'payments', parsed, invoiceCurrency: (id) => currencies.get(id) }).pull(null);
+  const records = page.payments.map(paymentRecord);
   const counts = await db.transaction().execute(async (trx) => {
     await ensurePortal(trx, portalId);
     const upserted = await inChunks(records, (part) => upsertPayments(trx, portalId, CSV_SOURCE, part), (n) => options.onProgress?.(n, records.length));

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
-import type { AccountingSourceName, ChangePage, SourceCustomer, SourceInvoice, SourcePayment } from '../connectors/types';
+import type { ChangePage, InvoiceAttribute, SourceCustomer, SourceInvoice, SourceName, SourcePayment } from '../connectors/types';
 import type { CustomerFact } from '../domain/types';
 import {
-  deletePayments, idsByExternalId, upsertCustomers, upsertInvoices, upsertPayments, type Executor, type InvoiceRecord, type PaymentRecord,
+  deletePayments, idsByExternalId, upsertCustomers, upsertInvoices, upsertPayments,
+  type Executor, type InvoiceRecord, type OptionalInvoiceColumn, type PaymentRecord,
 } from '../store/facts';
 
 // One page of a source's changes written into the store, inside the caller's transaction. Every write is an
@@ -11,9 +12,15 @@ import {
 
 export type PageCounts = {
   customers: number;
+  /** Of `customers`: new to the store, and stored ones whose name, domain, industry or country changed. */
+  customersInserted: number;
+  customersUpdated: number;
   /** Customers named by an invoice before the source sent them: created with their id only, filled in later. */
   placeholderCustomers: number;
   invoices: number;
+  /** Of `invoices`: new to the store, and stored ones whose facts (or HubSpot deal) changed; the rest were as stored. */
+  invoicesInserted: number;
+  invoicesUpdated: number;
   /** Invoices deleted from the store (draft or deleted in the source), with their allocations and lines. */
   invoicesRemoved: number;
   payments: number;
@@ -24,13 +31,18 @@ export type PageCounts = {
 };
 
 export const NO_COUNTS: PageCounts = {
-  customers: 0, placeholderCustomers: 0, invoices: 0, invoicesRemoved: 0, payments: 0, paymentsRemoved: 0, skippedAllocations: 0,
+  customers: 0, customersInserted: 0, customersUpdated: 0, placeholderCustomers: 0, invoices: 0, invoicesInserted: 0, invoicesUpdated: 0,
+  invoicesRemoved: 0, payments: 0, paymentsRemoved: 0, skippedAllocations: 0,
 };
 
 export const addPageCounts = (a: PageCounts, b: PageCounts): PageCounts => ({
   customers: a.customers + b.customers,
+  customersInserted: a.customersInserted + b.customersInserted,
+  customersUpdated: a.customersUpdated + b.customersUpdated,
   placeholderCustomers: a.placeholderCustomers + b.placeholderCustomers,
   invoices: a.invoices + b.invoices,
+  invoicesInserted: a.invoicesInserted + b.invoicesInserted,
+  invoicesUpdated: a.invoicesUpdated + b.invoicesUpdated,
   invoicesRemoved: a.invoicesRemoved + b.invoicesRemoved,
   payments: a.payments + b.payments,
   paymentsRemoved: a.paymentsRemoved + b.paymentsRemoved,
@@ -42,7 +54,11 @@ const lastById = <T extends { id: string }>(items: readonly T[]): T[] => [...new
 
 const timestamp = (value: string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
-const customerFact = (c: SourceCustomer): CustomerFact => ({ id: c.id, name: c.name, domain: c.domain, industry: null, country: c.country });
+// The store records of canonical objects: one mapping for every applier (this one, and the CSV import's).
+
+export const customerFact = (c: SourceCustomer): CustomerFact => ({
+  id: c.id, name: c.name, domain: c.domain, industry: c.industry ?? null, country: c.country,
+});
 
 /** The product an invoice is reported under: its largest line's product or description. */
 const mainProduct = (invoice: SourceInvoice): string | null => {
@@ -51,11 +67,31 @@ const mainProduct = (invoice: SourceInvoice): string | null => {
   return best === null ? null : (best.description ?? best.productId);
 };
 
-const invoiceRecord = (i: SourceInvoice): InvoiceRecord => ({
+export const invoiceRecord = (i: SourceInvoice): InvoiceRecord => ({
   id: i.id, number: i.number, customerId: i.customerId, currency: i.currency, totalMinor: i.totalMinor,
   issueDate: i.issueDate, dueDate: i.dueDate, voidedDate: i.voidedDate, disputed: i.disputed,
-  salesRep: null, product: mainProduct(i), dealId: null, terms: i.terms, reference: i.reference,
+  salesRep: i.salesRep ?? null, product: mainProduct(i), dealId: i.dealId ?? null, terms: i.terms, reference: i.reference,
 });
+
+export const paymentRecord = (p: SourcePayment): PaymentRecord => ({
+  id: p.id, kind: p.kind, date: p.date, currency: p.currency, amountMinor: p.amountMinor, allocations: p.allocations,
+});
+
+const COLUMN_OF: Readonly<Record<InvoiceAttribute, OptionalInvoiceColumn>> = {
+  number: 'number', voidedDate: 'voided_date', disputed: 'disputed', salesRep: 'sales_rep', product: 'product', dealId: 'deal_id',
+  terms: 'terms', reference: 'reference',
+};
+
+/**
+ * The invoice columns stored values are kept in: those the page says it does not carry, and the sales rep
+ * and deal id when no invoice of the page has the field at all (sources without them).
+ */
+export const keptColumns = (page: Pick<ChangePage, 'keep'>, invoices: readonly SourceInvoice[]): OptionalInvoiceColumn[] => {
+  const keep = new Set((page.keep ?? []).map((attribute) => COLUMN_OF[attribute]));
+  if (!invoices.some((i) => i.salesRep !== undefined)) keep.add('sales_rep');
+  if (!invoices.some((i) => i.dealId !== undefined)) keep.add('deal_id');
+  return [...keep];
+};
 
 /** Columns of customers the shared upsert does not write: the source owns them on its rows. */
 const writeCustomerAttributes = async (db: Executor, portalId: number, source: string, customers: readonly SourceCustomer[]): Promise<void> => {
@@ -82,14 +118,20 @@ const removeInvoices = async (db: Executor, portalId: number, source: string, ex
   return Number(result.numAffectedRows ?? 0);
 };
 
-/** The source's own status and change time, and the lines (replaced as a whole), of stored invoices. */
-const writeInvoiceDetails = async (db: Executor, portalId: number, source: string, invoices: readonly SourceInvoice[]): Promise<void> => {
+/**
+ * The source's own status and change time, and the lines (replaced as a whole, unless the page does not carry
+ * products: then the stored lines stay), of stored invoices.
+ */
+const writeInvoiceDetails = async (
+  db: Executor, portalId: number, source: string, invoices: readonly SourceInvoice[], withLines: boolean,
+): Promise<void> => {
   const details = invoices.map((i) => ({ external_id: i.id, source_status: i.sourceStatus, source_updated_at: timestamp(i.updatedAt) }));
   await sql`
     UPDATE invoices i SET source_status = x.source_status, source_updated_at = x.source_updated_at, updated_at = now()
     FROM json_to_recordset(${JSON.stringify(details)}::json) AS x(external_id text, source_status text, source_updated_at timestamptz)
     WHERE i.portal_id = ${portalId} AND i.source = ${source} AND i.external_id = x.external_id
       AND (i.source_status, i.source_updated_at) IS DISTINCT FROM (x.source_status, x.source_updated_at)`.execute(db);
+  if (!withLines) return;
   const ids = await idsByExternalId(db, 'invoices', portalId, source, invoices.map((i) => i.id));
   const invoiceIds = [...ids.values()];
   await sql`
@@ -132,24 +174,68 @@ const resolvablePayments = async (
 };
 
 /**
- * Writes one page: customers, then invoices (draft and deleted ones removed with their allocations and lines,
- * the rest upserted with their lines), then payments (removed ones deleted, the rest upserted with their
- * allocations). Run it inside the transaction that also stores the page's cursor.
+ * The void dates invoices keep: a void is dated once, so an invoice stored as void keeps its stored date when
+ * the source says void again (a voided invoice edited later, or a date the connector derives from when it
+ * saw the void). An invoice the source no longer calls void gets none.
  */
-export const applyPage = async (db: Executor, portalId: number, source: AccountingSourceName, page: ChangePage): Promise<PageCounts> => {
+const keepVoidDates = async (db: Executor, portalId: number, source: string, invoices: SourceInvoice[]): Promise<SourceInvoice[]> => {
+  const voided = invoices.filter((i) => i.voidedDate !== null).map((i) => i.id);
+  if (voided.length === 0) return invoices;
+  const result = await sql<{ external_id: string; voided_date: string }>`
+    SELECT i.external_id, i.voided_date::text AS voided_date
+    FROM json_array_elements_text(${JSON.stringify(voided)}::json) AS v (external_id)
+    JOIN invoices i ON i.portal_id = ${portalId} AND i.source = ${source} AND i.external_id = v.external_id
+    WHERE i.voided_date IS NOT NULL`.execute(db);
+  if (result.rows.length === 0) return invoices;
+  const stored = new Map(result.rows.map((r) => [r.external_id, r.voided_date] as const));
+  return invoices.map((i) => {
+    const date = i.voidedDate === null ? undefined : stored.get(i.id);
+    return date === undefined || date === i.voidedDate ? i : { ...i, voidedDate: date };
+  });
+};
+
+/**
+ * HubSpot's deal association of the invoices that carry one. Answers how many invoices only this changed
+ * (rows the upsert wrote in this transaction carry its time, now(), and are counted already).
+ */
+const writeHubSpotDeals = async (db: Executor, portalId: number, source: string, invoices: readonly SourceInvoice[]): Promise<number> => {
+  const rows = invoices.filter((i) => i.hubspotDealId !== undefined).map((i) => ({ external_id: i.id, deal_id: i.hubspotDealId }));
+  if (rows.length === 0) return 0;
+  const result = await sql<{ touched: boolean }>`
+    UPDATE invoices i SET hubspot_deal_id = x.deal_id
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(external_id text, deal_id text)
+    WHERE i.portal_id = ${portalId} AND i.source = ${source} AND i.external_id = x.external_id
+      AND i.hubspot_deal_id IS DISTINCT FROM x.deal_id
+    RETURNING (i.updated_at = now()) AS touched`.execute(db);
+  return result.rows.filter((r) => !r.touched).length;
+};
+
+/**
+ * Writes one page: customers; removed payments (first, so that an invoice whose payments are all removed
+ * may change currency); invoices (draft and deleted ones removed with their allocations and lines, the rest
+ * upserted with their lines, keeping what the page says it does not carry and the first void date); then
+ * the payments that stay, with their allocations. Run it inside the transaction that also stores the
+ * page's cursor.
+ */
+export const applyPage = async (db: Executor, portalId: number, source: SourceName, page: ChangePage): Promise<PageCounts> => {
   const customers = lastById(page.customers);
   const invoices = lastById(page.invoices);
   const payments = lastById(page.payments);
   const counts = { ...NO_COUNTS };
 
   if (customers.length > 0) {
-    await upsertCustomers(db, portalId, source, customers.map(customerFact));
+    const upserted = await upsertCustomers(db, portalId, source, customers.map(customerFact));
     await writeCustomerAttributes(db, portalId, source, customers);
     counts.customers = customers.length;
+    counts.customersInserted = upserted.inserted;
+    counts.customersUpdated = upserted.updated;
   }
 
+  const removed = payments.filter((p) => p.removed);
+  if (removed.length > 0) counts.paymentsRemoved = await deletePayments(db, portalId, source, removed.map((p) => p.id));
+
   const isGone = (i: SourceInvoice): boolean => i.status === 'draft' || i.status === 'deleted';
-  const kept = invoices.filter((i) => !isGone(i));
+  let kept = invoices.filter((i) => !isGone(i));
   counts.invoicesRemoved = await removeInvoices(db, portalId, source, invoices.filter(isGone).map((i) => i.id));
   if (kept.length > 0) {
     const named = [...new Set(kept.map((i) => i.customerId))];
@@ -159,13 +245,16 @@ export const applyPage = async (db: Executor, portalId: number, source: Accounti
       await upsertCustomers(db, portalId, source, missing.map((id) => ({ id, name: null, domain: null, industry: null, country: null })));
       counts.placeholderCustomers = missing.length;
     }
-    await upsertInvoices(db, portalId, source, kept.map(invoiceRecord), { keep: ['sales_rep', 'deal_id'] });
-    await writeInvoiceDetails(db, portalId, source, kept);
+    const keep = keptColumns(page, kept);
+    if (!keep.includes('voided_date')) kept = await keepVoidDates(db, portalId, source, kept);
+    const upserted = await upsertInvoices(db, portalId, source, kept.map(invoiceRecord), { keep });
+    const dealsOnly = await writeHubSpotDeals(db, portalId, source, kept);
+    await writeInvoiceDetails(db, portalId, source, kept, !keep.includes('product'));
     counts.invoices = kept.length;
+    counts.invoicesInserted = upserted.inserted;
+    counts.invoicesUpdated = upserted.updated + dealsOnly;
   }
 
-  const removed = payments.filter((p) => p.removed);
-  if (removed.length > 0) counts.paymentsRemoved = await deletePayments(db, portalId, source, removed.map((p) => p.id));
   const stay = payments.filter((p) => !p.removed);
   if (stay.length > 0) {
     const { records, skipped } = await resolvablePayments(db, portalId, source, stay);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { firstLine } from '../accounting/errors';
-import { SourceError, type AccountingConnector, type AccountingSourceName, type ChangePage } from '../connectors/types';
+import { isAccountingSource, SourceError, type AccountingSourceName, type ChangePage, type SourceConnector, type SourceName } from '../connectors/types';
 import type { Db } from '../store/database';
 import { ensurePortal, touchPortal, type Executor } from '../store/facts';
 import { addPageCounts, applyPage, NO_COUNTS, type PageCounts } from './apply';
@@ -67,7 +67,7 @@ export type SyncOptions = {
 
 /** Another run of the same connection moved the cursor: this one stops without writing. */
 export class SyncConflictError extends Error {
-  constructor(readonly source: AccountingSourceName, readonly portalId: number) {
+  constructor(readonly source: SourceName, readonly portalId: number) {
     super(`Another sync of ${source} for portal ${portalId} is running (the cursor moved); this one stopped without writing`);
     this.name = 'SyncConflictError';
   }
@@ -80,7 +80,9 @@ export class SyncAbortedError extends Error {
   }
 }
 
-export const PROVIDER_LABELS: Readonly<Record<AccountingSourceName, string>> = { stripe: 'Stripe', xero: 'Xero', quickbooks: 'QuickBooks' };
+export const PROVIDER_LABELS: Readonly<Record<SourceName, string>> = {
+  stripe: 'Stripe', xero: 'Xero', quickbooks: 'QuickBooks', hubspot: 'HubSpot', csv: 'CSV import',
+};
 
 const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
   if (signal?.aborted) {
@@ -99,26 +101,26 @@ const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> => new 
 });
 
 /** The stored cursor of a connection (null before its first committed page). */
-export const storedCursor = async (db: Executor, portalId: number, source: AccountingSourceName): Promise<string | null> => {
+export const storedCursor = async (db: Executor, portalId: number, source: SourceName, stream = MAIN_STREAM): Promise<string | null> => {
   const row = await db.selectFrom('sync_cursors').select('cursor')
-    .where('portal_id', '=', portalId).where('source', '=', source).where('stream', '=', MAIN_STREAM)
+    .where('portal_id', '=', portalId).where('source', '=', source).where('stream', '=', stream)
     .executeTakeFirst();
   return row?.cursor ?? null;
 };
 
 /** Moves the cursor from `expected` to `next`; false when it is no longer `expected` (another run moved it). */
 const advanceCursor = async (
-  trx: Executor, portalId: number, source: AccountingSourceName, expected: string | null, next: string,
+  trx: Executor, portalId: number, source: SourceName, stream: string, expected: string | null, next: string,
 ): Promise<boolean> => {
   if (expected === null) {
     const inserted = await trx.insertInto('sync_cursors')
-      .values({ portal_id: portalId, source, stream: MAIN_STREAM, cursor: next, updated_at: new Date() })
+      .values({ portal_id: portalId, source, stream, cursor: next, updated_at: new Date() })
       .onConflict((oc) => oc.columns(['portal_id', 'source', 'stream']).doNothing())
       .returning('cursor').execute();
     return inserted.length === 1;
   }
   const updated = await trx.updateTable('sync_cursors').set({ cursor: next, updated_at: new Date() })
-    .where('portal_id', '=', portalId).where('source', '=', source).where('stream', '=', MAIN_STREAM)
+    .where('portal_id', '=', portalId).where('source', '=', source).where('stream', '=', stream)
     .where('cursor', '=', expected)
     .returning('cursor').execute();
   return updated.length === 1;
@@ -127,7 +129,7 @@ const advanceCursor = async (
 const isEmpty = (page: ChangePage): boolean => page.customers.length + page.invoices.length + page.payments.length === 0;
 
 /** The text kept as a connection's last error: what failed, for the person who reads the settings page. */
-export const describeSyncError = (source: AccountingSourceName, error: unknown): string => {
+export const describeSyncError = (source: SourceName, error: unknown): string => {
   const label = PROVIDER_LABELS[source];
   if (error instanceof SourceError) return `${label}: ${firstLine(error)}`;
   return `${label} sync failed: ${firstLine(error)}`;
@@ -155,7 +157,7 @@ const RUN_RETENTION_DAYS = 30;
 
 /** Starts a run; answers its id and the store's time at its start. */
 const startRun = async (
-  db: Db, portalId: number, source: AccountingSourceName, full: boolean, trigger: string,
+  db: Db, portalId: number, source: SourceName, full: boolean, trigger: string,
 ): Promise<{ runId: number; startedAt: Date }> =>
   db.transaction().execute(async (trx) => {
     await ensurePortal(trx, portalId);
@@ -185,9 +187,10 @@ const markEventsProcessed = async (db: Db, portalId: number, source: AccountingS
  * (status `error`) and thrown. On success the connection is `connected` with last_sync_at now and no error.
  */
 export const syncSource = async (
-  db: Db, portalId: number, connector: AccountingConnector, options: SyncOptions = {},
+  db: Db, portalId: number, connector: SourceConnector, options: SyncOptions = {},
 ): Promise<SyncResult> => {
   const source = connector.source;
+  const stream = connector.stream ?? MAIN_STREAM;
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
@@ -213,14 +216,14 @@ export const syncSource = async (
   };
 
   try {
-    let expected = await storedCursor(db, portalId, source);
+    let expected = await storedCursor(db, portalId, source, stream);
     let next: string | null = full ? null : expected;
     for (;;) {
       const page = await pull(next);
       const from = expected;
       const counts = await db.transaction().execute(async (trx) => {
         // First: the cursor row, locked until commit, so a concurrent run of this connection waits here, then fails.
-        if (!(await advanceCursor(trx, portalId, source, from, page.cursor))) throw new SyncConflictError(source, portalId);
+        if (!(await advanceCursor(trx, portalId, source, stream, from, page.cursor))) throw new SyncConflictError(source, portalId);
         const applied = await applyPage(trx, portalId, source, page);
         const total = addPageCounts(progress, applied);
         await trx.updateTable('sync_runs').set({
@@ -242,14 +245,17 @@ export const syncSource = async (
     const message = describeSyncError(source, error);
     await finishRun(db, runId, message).catch(() => undefined);
     // A stop or a concurrent run says nothing about the connection's health.
-    if (!(error instanceof SyncAbortedError) && !(error instanceof SyncConflictError)) {
+    if (isAccountingSource(source) && !(error instanceof SyncAbortedError) && !(error instanceof SyncConflictError)) {
       await recordConnectionError(db, portalId, source, message).catch(() => undefined);
     }
     throw error;
   }
   await finishRun(db, runId, null);
-  await recordSuccess(db, portalId, source);
-  await markEventsProcessed(db, portalId, source, startedAt);
+  // HubSpot and CSV have no accounting connection and no source webhooks.
+  if (isAccountingSource(source)) {
+    await recordSuccess(db, portalId, source);
+    await markEventsProcessed(db, portalId, source, startedAt);
+  }
   logger?.info({ portalId, source, runId, ...progress }, 'sync finished');
   return { ...progress, runId };
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isIsoDate } from '../domain/calendar';
-import type { ChangePage } from '../connectors/types';
+import { INVOICE_ATTRIBUTES, type ChangePage } from '../connectors/types';
 
 // What a connector hands the engine, checked before anything is written: a page that breaks these rules is a
 // fault of the connector or the source, reported with the object it concerns rather than half stored.
@@ -24,6 +24,7 @@ const SourceCustomerSchema = z.object({
   creditLimitMinor: Minor.nullable(),
   creditLimitCurrency: Currency.nullable(),
   updatedAt: Timestamp,
+  industry: Text.optional(),
 });
 
 const SourceInvoiceSchema = z.object({
@@ -47,6 +48,9 @@ const SourceInvoiceSchema = z.object({
     amountMinor: Minor,
   })),
   updatedAt: Timestamp,
+  salesRep: Text.optional(),
+  dealId: Text.optional(),
+  hubspotDealId: Text.optional(),
 });
 
 const SourcePaymentSchema = z.object({
@@ -73,6 +77,7 @@ export const ChangePageSchema = z.object({
   payments: z.array(SourcePaymentSchema),
   cursor: z.string().min(1, 'must not be empty'),
   done: z.boolean(),
+  keep: z.array(z.enum(INVOICE_ATTRIBUTES)).optional(),
 });
 
 /** The page's first problems, as `invoices[3] (in_123).currency: must be …`. */

@@ -1,6 +1,9 @@
 import { createQuickBooksAuth } from '../accounting/quickbooks-auth';
 import { createXeroAuth } from '../accounting/xero-auth';
 import type { Config } from '../config';
+import {
+  createHubSpotConnector, cumulativeOfPaymentId, HUBSPOT_SOURCE, PAID_PREFIX, type HubSpotConnector, type HubSpotConnectorOptions, type RecordedInvoice,
+} from '../connectors/hubspot';
 import { createQuickBooksConnector, verifyQuickBooksWebhook } from '../connectors/quickbooks';
 import { createStripeConnector, verifyStripeWebhook } from '../connectors/stripe';
 import { createXeroConnector, verifyXeroWebhook } from '../connectors/xero';
@@ -102,6 +105,34 @@ export const connectorFor = async (source: AccountingSourceName, ctx: ConnectorC
     ...(ctx.logger ? { logger: ctx.logger } : {}),
   });
 };
+
+/** What the store holds of HubSpot invoices: their currency and the cumulative amounts of their `hs-paid:` payments. */
+export const recordedHubSpotInvoices = (db: Db, portalId: number) => async (invoiceIds: readonly string[]): Promise<Map<string, RecordedInvoice>> => {
+  const found = new Map<string, { currency: string; paidCumulatives: number[] }>();
+  if (invoiceIds.length === 0) return found;
+  const rows = await db.selectFrom('invoices as i')
+    .leftJoin('payment_allocations as a', 'a.invoice_id', 'i.id')
+    .leftJoin('payments as p', (join) => join.onRef('p.id', '=', 'a.payment_id')
+      .on('p.source', '=', HUBSPOT_SOURCE).on('p.external_id', 'like', `${PAID_PREFIX}%`))
+    .select(['i.external_id as invoice', 'i.currency', 'p.external_id as payment'])
+    .where('i.portal_id', '=', portalId).where('i.source', '=', HUBSPOT_SOURCE).where('i.external_id', 'in', [...invoiceIds])
+    .execute();
+  for (const row of rows) {
+    const entry = found.get(row.invoice) ?? { currency: row.currency, paidCumulatives: [] };
+    found.set(row.invoice, entry);
+    const cumulative = row.payment === null ? null : cumulativeOfPaymentId(row.invoice, row.payment);
+    if (cumulative !== null) entry.paidCumulatives.push(cumulative);
+  }
+  return found;
+};
+
+/**
+ * The connector of a portal's HubSpot invoice object (source `hubspot`): no accounting connection, read with the
+ * portal's HubSpot token (`credentials`), with the store's view of the derived payments it compares against.
+ */
+export const hubspotConnectorFor = (
+  db: Db, portalId: number, options: Omit<HubSpotConnectorOptions, 'recorded'>,
+): HubSpotConnector => createHubSpotConnector({ ...options, recorded: recordedHubSpotInvoices(db, portalId) });
 
 const VERIFIERS: Readonly<Record<AccountingSourceName, (secret: string) => WebhookVerifier>> = {
   stripe: (secret) => verifyStripeWebhook(secret), xero: verifyXeroWebhook, quickbooks: verifyQuickBooksWebhook,

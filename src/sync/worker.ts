@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { SourceError, type AccountingSourceName } from '../connectors/types';
 import type { Logger } from '../logger';
 import type { Db } from '../store/database';
-import { describeSyncError, recordConnectionError, SyncAbortedError, SyncConflictError, syncSource, type SyncOptions } from './engine';
+import { describeSyncError, recordConnectionError, SyncAbortedError, SyncConflictError, syncSource, type SyncOptions, type SyncResult } from './engine';
 import type { JobQueue } from './jobs';
 import { InvalidPageError } from './page';
 import { connectorFor, ConnectorUnavailableError, type ConnectorFactory } from './registry';
@@ -40,6 +40,11 @@ export type SyncWorkerDeps = {
   factories?: Partial<Record<AccountingSourceName, ConnectorFactory>>;
   /** Syncs run at once in this process (each on another connection). */
   concurrency?: number;
+  /**
+   * Called after a run that stored or removed rows (the service queues a HubSpot write-back round, so the
+   * portal's companies and deals get the change); a failure here is logged, the sync stands.
+   */
+  onChanged?: (portalId: number, source: AccountingSourceName) => Promise<unknown>;
   /** How a run retries its source (tests shorten the waits). */
   retry?: SyncOptions['retry'];
   sleep?: SyncOptions['sleep'];
@@ -74,8 +79,9 @@ export const runSyncJob = async (deps: SyncWorkerDeps, job: SyncJob, signal?: Ab
     }
     throw error;
   }
+  let result: SyncResult;
   try {
-    await syncSource(db, portalId, connector, {
+    result = await syncSource(db, portalId, connector, {
       full: job.full ?? false, trigger: job.trigger ?? 'manual', logger, ...(signal ? { signal } : {}),
       ...(deps.retry ? { retry: deps.retry } : {}), ...(deps.sleep ? { sleep: deps.sleep } : {}),
     });
@@ -91,6 +97,15 @@ export const runSyncJob = async (deps: SyncWorkerDeps, job: SyncJob, signal?: Ab
     logger.error({ portalId, source, error: firstLine(error) }, 'sync failed');
     // A source that may answer later, or a store that failed: the job is retried.
     if ((error instanceof SourceError && error.retryable) || !(error instanceof SourceError || error instanceof InvalidPageError)) throw error;
+    return;
+  }
+  const changed = result.customers + result.invoices + result.invoicesRemoved + result.payments + result.paymentsRemoved;
+  if (changed > 0 && deps.onChanged) {
+    try {
+      await deps.onChanged(portalId, source);
+    } catch (error) {
+      logger.warn({ portalId, source, error: firstLine(error) }, 'could not queue the HubSpot write-back after a sync');
+    }
   }
 };
 

@@ -15,6 +15,7 @@ import type { RetryEvent } from '../../src/hubspot/http-retry';
 import { countFacts, loadFacts } from '../../src/store/facts';
 import type { Db } from '../../src/store/database';
 import type { Store } from '../../src/store/store';
+import { SyncConflictError } from '../../src/sync/engine';
 import { startFakeHubSpot, type FakeHubSpot } from '../fakes/hubspot';
 import { describeEachStore, openTestStore } from '../helpers/stores';
 
@@ -425,7 +426,12 @@ describeEachStore('HubSpot invoices as a source', (backend) => {
       return token;
     };
     fake.clearRequests();
-    await expect(sync({ token: undefined, tokenFor })).rejects.toThrow(/another invoice sync of the portal is running/);
+    const failure = await sync({ token: undefined, tokenFor }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SyncConflictError);
+    expect((failure as Error).message).toMatch(/Another sync of hubspot for portal \d+ is running/);
+    // Nothing of the run was written.
+    const numbers = (await store.db.selectFrom('invoices').select('number').where('portal_id', '=', portal).execute()).map((r) => r.number);
+    expect(numbers).not.toContain('changed');
   });
 
   it("sends every call through the portal's caller when given one: paced, counted, with the same result as without", async () => {

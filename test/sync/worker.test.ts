@@ -65,4 +65,30 @@ describeEachStore('sync jobs', (backend) => {
     // A connection that is gone is skipped quietly.
     await expect(runSyncJob(d, { portalId: 929, source: 'quickbooks' })).resolves.toBeUndefined();
   });
+
+  it('asks for a HubSpot write-back after a sync that stored something, and only then', async () => {
+    await connect(store.db, 931, 'xero');
+    const source = seededSource(34, 30, 100);
+    const asked: [number, string][] = [];
+    const d: SyncWorkerDeps = { ...deps({ xero: () => source.connector() }), onChanged: async (portalId, name) => { asked.push([portalId, name]); } };
+    await runSyncJob(d, { portalId: 931, source: 'xero' });
+    expect(asked).toEqual([[931, 'xero']]);
+    // Nothing new at the source: no write-back.
+    await runSyncJob(d, { portalId: 931, source: 'xero' });
+    expect(asked).toHaveLength(1);
+    // A failing sync asks for none either; a failing request does not fail the sync that stored a change.
+    source.faults.push(new SourceError('xero', 'Xero answered 403', false));
+    await runSyncJob(d, { portalId: 931, source: 'xero' });
+    expect(asked).toHaveLength(1);
+    const open = [...source.invoices.values()].map((v) => v.value).find((i) => i.status === 'open');
+    if (!open) throw new Error('fixture: an open invoice');
+    source.putPayment({
+      id: 'P-new', kind: 'payment', date: '2026-09-01', currency: open.currency, amountMinor: 100,
+      allocations: [{ invoiceId: open.id, amountMinor: 100 }], removed: false, updatedAt: null,
+    });
+    const failing: SyncWorkerDeps = { ...d, onChanged: async () => { throw new Error('the queue is stopped'); } };
+    await expect(runSyncJob(failing, { portalId: 931, source: 'xero' })).resolves.toBeUndefined();
+    expect(await store.db.selectFrom('payments').select('external_id').where('portal_id', '=', 931).where('external_id', '=', 'P-new').execute())
+      .toEqual([{ external_id: 'P-new' }]);
+  });
 });
