@@ -11,9 +11,11 @@ import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { LinkPicker } from './components/LinkPicker.tsx';
 import { PaymentHistory } from './components/PaymentHistory.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
-import { LogEntries, LogForm } from './components/CommunicationLog.tsx';
+import { LogEntries, LogForm, OpenDisputes, OverdueTerms } from './components/CommunicationLog.tsx';
+import { CreditLimit } from './components/CreditLimit.tsx';
+import { HelpRequests } from './components/HelpRequests.tsx';
 import { TermsOnRecord } from './components/TermsAck.tsx';
-import { formatDate, formatDays, formatMoney, formatRate } from './format.ts';
+import { formatDate, formatDays, formatMoney, formatRate, isZeroAmount } from './format.ts';
 import { useCardData } from './hooks/useCardData.ts';
 import { useIdempotentPost } from './hooks/useIdempotentPost.ts';
 
@@ -57,6 +59,7 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
             <StatisticsItem testId={`on-time-${currency}`} label="Paid on time" number={formatRate(metrics.on_time_rate, locale)} />
             <StatisticsItem testId={`days-late-${currency}`} label="Weighted days late" number={formatDays(metrics.weighted_days_late, locale)} />
           </Statistics>
+          {!isZeroAmount(metrics.overdue) && <OverdueTerms currency={currency} terms={card.terms} locale={locale} />}
           <RiskSummary currency={currency} risk={risk} />
           <AgingChart currency={currency} aging={metrics.aging} />
           {trend && <TrendChart currency={currency} trend={trend} />}
@@ -66,6 +69,13 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
         <Flex direction="column" gap="sm">
           <Heading>Payment history</Heading>
           <PaymentHistory invoices={summary.invoices} payments={summary.payments} locale={locale} />
+        </Flex>
+      )}
+      {card.credit_limit && (
+        <Flex direction="column" gap="sm">
+          <Heading>Credit limit</Heading>
+          <CreditLimit companyId={objectId} limit={card.credit_limit} defaultCurrency={summary?.currencies[0]?.currency ?? null}
+            locale={locale} onSaved={onChange} />
         </Flex>
       )}
       <Flex direction="column" gap="sm">
@@ -82,7 +92,16 @@ const MatchedCompany = ({ card, match, locale, objectId, onChange }: {
       <Flex direction="column" gap="sm">
         <Heading>Communication log</Heading>
         {card.log && <LogEntries entries={card.log.entries} total={card.log.total} locale={locale} />}
-        <LogForm companyId={objectId} today={card.as_of} onLogged={onChange} />
+        {card.log && <OpenDisputes entries={card.log.entries} companyId={objectId} today={card.as_of} locale={locale} onResolved={onChange} />}
+        <LogForm companyId={objectId} today={card.as_of} onLogged={onChange} choices={{
+          currencies: summary?.currencies.map((c) => c.currency) ?? [],
+          invoices: (summary?.invoices ?? []).filter((i) => !isZeroAmount(i.open))
+            .map((i) => ({ id: i.id, label: `${i.number ?? i.id} (${formatMoney(i.open, i.currency, locale)} open)`, currency: i.currency })),
+        }} />
+      </Flex>
+      <Flex direction="column" gap="sm">
+        <Heading>Help from the owner</Heading>
+        <HelpRequests objectType="company" objectId={objectId} requests={card.help_requests} today={card.as_of} locale={locale} onChanged={onChange} />
       </Flex>
       <Divider />
       <Button testId="unlink" variant="destructive" disabled={unlink.state.status === 'sending'}

@@ -5,6 +5,7 @@ import {
 import { DealCardSchema, type DealCard as DealCardData } from './card-api.ts';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { INVOICE_STATUS } from './components/PaymentHistory.tsx';
+import { HelpRequests } from './components/HelpRequests.tsx';
 import { RiskSummary } from './components/RiskSummary.tsx';
 import { TermsForm, TermsOnRecord } from './components/TermsAck.tsx';
 import { formatDate, formatMoney, formatRate } from './format.ts';
@@ -94,6 +95,8 @@ export const DealCard = () => {
       {card.terms_ack && !capturing
         ? <Button testId="new-terms-ack" onClick={() => setCapturing(true)}>Record a new acknowledgment</Button>
         : <TermsForm dealId={objectId} today={card.as_of} onSaved={saved} />}
+      <Heading>Help from the owner</Heading>
+      <HelpRequests objectType="deal" objectId={objectId} requests={card.help_requests} today={card.as_of} locale={locale} onChanged={reload} />
     </Flex>
   );
 };

@@ -130,7 +130,20 @@ export type TermsAck = z.infer<typeof TermsAckSchema>;
 
 export const COMMUNICATION_KINDS = ['note', 'call', 'email', 'promise', 'dispute', 'help_request', 'escalation', 'terms_ack'] as const;
 /** Kinds a person logs by hand from the company card; the others are written by the flows they record. */
-export const LOGGABLE_KINDS = ['note', 'call', 'email'] as const;
+export const LOGGABLE_KINDS = ['note', 'call', 'email', 'promise', 'dispute'] as const;
+
+/** A promise to pay as of the card's date: kept or broken is decided from payments (see src/domain/promises.ts). */
+export const PROMISE_STATUSES = ['pending', 'kept', 'broken'] as const;
+
+/** The company card's log filters and the kinds each shows. */
+export const LOG_FILTERS = {
+  all: COMMUNICATION_KINDS,
+  conversations: ['note', 'call', 'email', 'terms_ack'],
+  promises: ['promise'],
+  disputes: ['dispute'],
+  requests: ['help_request', 'escalation'],
+} as const satisfies Record<string, readonly (typeof COMMUNICATION_KINDS)[number][]>;
+export type LogFilter = keyof typeof LOG_FILTERS;
 
 /** One entry of a customer's communication log. Money, when the entry has some, in its own currency. */
 export const LogEntrySchema = z.object({
@@ -144,11 +157,67 @@ export const LogEntrySchema = z.object({
   currency: z.string().length(3).nullable(),
   status: z.string().nullable(),
   deal_id: z.string().nullable(),
+  /** The invoice the entry names (its id as the invoice lines show it), or null. */
+  invoice_id: z.string().nullable().optional(),
+  /** A promise's status as of the card's date, and what was paid towards it by then; null for other kinds. */
+  promise_status: z.enum(PROMISE_STATUSES).nullable().optional(),
+  promise_paid: Money.nullable().optional(),
+  /** A resolved dispute: when and how; null while open and for other kinds. */
+  resolved_on: IsoDate.nullable().optional(),
+  resolution: z.string().nullable().optional(),
 });
 export type LogEntry = z.infer<typeof LogEntrySchema>;
 
-/** The latest entries of a customer's log (newest first) dated by the as-of date, and how many there are in all. */
+/**
+ * The latest entries of a customer's log (newest first, at most 20) dated by the as-of date, and how many
+ * there are in all. The card's filters apply to these entries.
+ */
 export const LogExcerptSchema = z.object({ entries: z.array(LogEntrySchema), total: count });
+
+export const HELP_REQUEST_STATUSES = ['open', 'accepted', 'done', 'declined'] as const;
+/** Where a request stands against its SLA: answered (no longer open), within, overdue, or escalated to a second person. */
+export const HELP_REQUEST_SLA_STATES = ['answered', 'within', 'overdue', 'escalated'] as const;
+
+/** A request from AR to the owner of a company or deal: what is needed, by when, and where it stands. */
+export const HelpRequestSchema = z.object({
+  id: z.string(),
+  object_type: z.enum(['company', 'deal']),
+  object_id: z.string(),
+  company_id: z.string().nullable(),
+  deal_id: z.string().nullable(),
+  customer_name: z.string().nullable(),
+  needed: z.string().min(1),
+  needed_by: IsoDate,
+  status: z.enum(HELP_REQUEST_STATUSES),
+  requested_by: z.string().nullable(),
+  requested_on: IsoDate,
+  owner_id: z.string().nullable(),
+  sla_due_on: IsoDate,
+  sla: z.enum(HELP_REQUEST_SLA_STATES),
+  escalated_to: z.string().nullable(),
+  /** The HubSpot task made for the owner: pending until sent, then its id. */
+  task: z.object({ status: z.enum(['pending', 'created', 'failed']), hubspot_task_id: z.string().nullable() }).nullable(),
+});
+export type HelpRequest = z.infer<typeof HelpRequestSchema>;
+
+const HelpIdempotencyKey = z.string().min(8).max(200).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : -');
+
+/** `POST /api/v1/cards/help-requests`: ask the owner of the card's company or deal for help. */
+export const HelpRequestCreateSchema = z.strictObject({
+  objectType: z.enum(['company', 'deal']),
+  objectId: z.string().regex(/^\d{1,20}$/, 'a HubSpot record id'),
+  needed: z.string().trim().min(1, 'say what is needed').max(2000),
+  neededBy: IsoDate,
+  idempotencyKey: HelpIdempotencyKey,
+});
+export type HelpRequestCreate = z.infer<typeof HelpRequestCreateSchema>;
+
+/** `POST /api/v1/cards/help-requests/:id/status`: the owner accepts, finishes or declines a request. */
+export const HelpRequestStatusSchema = z.strictObject({
+  status: z.enum(['accepted', 'done', 'declined']),
+  idempotencyKey: HelpIdempotencyKey,
+});
+export type HelpRequestStatusChange = z.infer<typeof HelpRequestStatusSchema>;
 
 /** `GET /api/v1/cards/company?objectId=&asOf=`: the company card's data. */
 export const CompanyCardSchema = z.object({
@@ -162,6 +231,10 @@ export const CompanyCardSchema = z.object({
   terms: z.array(TermsAckSchema),
   /** The linked customer's communication log; null when the company is not matched. */
   log: LogExcerptSchema.nullable(),
+  /** The linked customer's credit limit (see CreditLimitSchema); null when the company is not matched. */
+  credit_limit: z.lazy(() => CreditLimitSchema).nullable().optional(),
+  /** Help requests on this company (newest first). */
+  help_requests: z.array(HelpRequestSchema).default([]),
 });
 export type CompanyCard = z.infer<typeof CompanyCardSchema>;
 
@@ -216,6 +289,8 @@ export const DealCardSchema = z.object({
   }).nullable(),
   /** The terms acknowledgment on record for this deal (the latest captured), or null. */
   terms_ack: TermsAckSchema.nullable(),
+  /** Help requests on this deal (newest first). */
+  help_requests: z.array(HelpRequestSchema).default([]),
 });
 export type DealCard = z.infer<typeof DealCardSchema>;
 
@@ -266,12 +341,83 @@ export const RecordTermsRequestSchema = z.strictObject({
 });
 export type RecordTermsRequest = z.infer<typeof RecordTermsRequestSchema>;
 
-/** `POST /api/v1/cards/company/log`: add a note, call or email to the linked customer's communication log. */
-export const LogEntryRequestSchema = z.strictObject({
+const PositiveMoney = z.string().trim().regex(/^\d+(\.\d+)?$/, 'a positive decimal amount such as 1250.00')
+  .refine((text) => /[1-9]/.test(text), 'must be more than zero');
+const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'a three-letter currency code such as USD');
+/** An invoice of the customer, by its id as the card's invoice lines show it. */
+const InvoiceRef = z.string().trim().min(1).max(200);
+const Summary = z.string().trim().min(1, 'say what happened').max(2000);
+
+/**
+ * `POST /api/v1/cards/company/log`: add an entry to the linked customer's communication log: a note, call or
+ * email; a promise to pay (amount in a currency by a date, optionally for one invoice); or a dispute (open;
+ * amount and invoice optional). The summary of a promise may be left out (one is written from its terms).
+ */
+export const LogEntryRequestSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    objectId: RecordId,
+    kind: z.enum(['note', 'call', 'email']),
+    occurredOn: IsoDate,
+    summary: Summary,
+    idempotencyKey: IdempotencyKey,
+  }),
+  z.strictObject({
+    objectId: RecordId,
+    kind: z.literal('promise'),
+    occurredOn: IsoDate,
+    summary: Summary.optional(),
+    promiseDate: IsoDate,
+    amount: PositiveMoney,
+    currency: CurrencyCode,
+    invoiceId: InvoiceRef.nullable().optional(),
+    idempotencyKey: IdempotencyKey,
+  }),
+  z.strictObject({
+    objectId: RecordId,
+    kind: z.literal('dispute'),
+    occurredOn: IsoDate,
+    summary: Summary,
+    amount: PositiveMoney.nullable().optional(),
+    currency: CurrencyCode.nullable().optional(),
+    invoiceId: InvoiceRef.nullable().optional(),
+    idempotencyKey: IdempotencyKey,
+  }),
+], { error: () => `kind must be one of ${LOGGABLE_KINDS.join(', ')}` });
+export type LogEntryRequest = z.infer<typeof LogEntryRequestSchema>;
+
+/** `POST /api/v1/cards/company/log/:id/resolve`: resolve an open dispute of the card's company. */
+export const ResolveDisputeRequestSchema = z.strictObject({
   objectId: RecordId,
-  kind: z.enum(LOGGABLE_KINDS),
-  occurredOn: IsoDate,
-  summary: z.string().trim().min(1, 'say what happened').max(2000),
+  resolvedOn: IsoDate,
+  resolution: z.string().trim().min(1, 'say how it was resolved').max(2000),
   idempotencyKey: IdempotencyKey,
 });
-export type LogEntryRequest = z.infer<typeof LogEntryRequestSchema>;
+export type ResolveDisputeRequest = z.infer<typeof ResolveDisputeRequestSchema>;
+
+/**
+ * A customer's credit limit: the one in force (a limit set by hand wins over the accounting source's) and,
+ * beside it, the source's own. `limit`/`currency` are null when neither is known.
+ */
+export const CreditLimitSchema = z.object({
+  customer_id: z.string(),
+  limit: Money.nullable(),
+  currency: z.string().length(3).nullable(),
+  origin: z.enum(['manual', 'source']).nullable(),
+  source_limit: Money.nullable(),
+  source_currency: z.string().length(3).nullable(),
+  set_by: z.string().nullable(),
+  set_at: z.string().nullable(),
+});
+export type CreditLimit = z.infer<typeof CreditLimitSchema>;
+
+/**
+ * `POST /api/v1/cards/company/credit-limit`: set the linked customer's credit limit by hand (a decimal amount
+ * in `currency`), or clear it with `amount: null` (the accounting source's limit, if any, applies again).
+ */
+export const SetCreditLimitRequestSchema = z.strictObject({
+  objectId: RecordId,
+  amount: z.string().trim().regex(/^\d{1,15}(\.\d{1,4})?$/, 'a positive decimal amount such as 25000 or 25000.00').nullable(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').nullable().optional(),
+  idempotencyKey: IdempotencyKey,
+}).refine((r) => r.amount === null || (r.currency ?? null) !== null, { path: ['currency'], message: 'the currency of the limit is required' });
+export type SetCreditLimitRequest = z.infer<typeof SetCreditLimitRequestSchema>;

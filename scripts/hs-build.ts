@@ -119,7 +119,7 @@ export const buildProject = (options: BuildOptions): string[] => {
   }
 
   // Each feature folder that depends on the extensions package gets its own copy, with the base URL module written.
-  for (const feature of ['cards', 'settings']) {
+  for (const feature of ['cards', 'settings', 'pages']) {
     const pkgFile = path.join(outSrc, 'app', feature, 'package.json');
     if (!fs.existsSync(pkgFile)) continue;
     const pkg = readJson(pkgFile) as { dependencies?: Record<string, string> };

@@ -123,7 +123,7 @@ export const checkProject = (projectDir: string): Problem[] => {
     if (value) components.set(dir as ComponentDir, [...(components.get(dir as ComponentDir) ?? []), { file, value }]);
   }
 
-  // uids are unique in the project; app, settings and webhooks appear at most once.
+  // uids are unique in the project; app, settings, pages and webhooks appear at most once.
   const uids = new Map<string, string>();
   for (const list of components.values()) {
     for (const { file, value } of list) {
@@ -146,7 +146,7 @@ export const checkProject = (projectDir: string): Problem[] => {
 
   // Entry points exist beside their -hsmeta.json; each folder with entry points has a pinned package.json.
   const featureDirs = new Set<ComponentDir>();
-  for (const dir of ['app/cards', 'app/settings'] as const) {
+  for (const dir of ['app/cards', 'app/settings', 'app/pages'] as const) {
     for (const { file, value } of components.get(dir) ?? []) {
       featureDirs.add(dir);
       const entrypoint = (value.config as { entrypoint: string }).entrypoint;

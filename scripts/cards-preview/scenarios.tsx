@@ -6,6 +6,7 @@ import { CompanyCard, DealCard, resetApiBaseUrl, SettingsPage, setApiBaseUrl } f
 import { formatMinor, parseMinor } from '../../src/domain/money.ts';
 import { setCompanyLink, setDealLink } from '../../src/hubspot/links.ts';
 import { logCompanyEntry } from '../../src/services/comm-log.ts';
+import { createHelpRequest } from '../../src/services/help-requests.ts';
 import { loadDemo } from '../../src/services/demo.ts';
 import { recordTermsAck } from '../../src/services/terms.ts';
 import { companySummary } from '../../src/services/reports.ts';
@@ -94,7 +95,7 @@ const seed = async (store: Store): Promise<Chosen> => {
   await db.updateTable('customers').set({ credit_limit_minor: limitMinor, credit_limit_currency: chosen.currency })
     .where('id', '=', chosen.customerId).execute();
   await db.insertInto('hubspot_deals').values([
-    { portal_id: PORTAL, deal_id: DEAL.invoiced, name: 'Renewal 2026', company_id: COMPANY.matched, amount: formatMinor(dealMinor, chosen.currency), currency: chosen.currency },
+    { portal_id: PORTAL, deal_id: DEAL.invoiced, name: 'Renewal 2026', company_id: COMPANY.matched, amount: formatMinor(dealMinor, chosen.currency), currency: chosen.currency, owner_id: '701' },
     { portal_id: PORTAL, deal_id: DEAL.noInvoices, name: 'Expansion', company_id: COMPANY.matched, amount: null, currency: null },
     { portal_id: PORTAL, deal_id: DEAL.unmatchedCompany, name: 'New business', company_id: COMPANY.unmatched, amount: null, currency: null },
   ]).execute();
@@ -108,6 +109,11 @@ const seed = async (store: Store): Promise<Chosen> => {
   }, AS_OF);
   await logCompanyEntry(db, PORTAL, {
     companyId: COMPANY.matched, kind: 'call', occurredOn: '2026-06-24', summary: 'Called AP: the overdue invoices are in their next payment run', author: 'sam.ar@example.com',
+  }, AS_OF);
+  // AR asked the deal's owner for help on the overdue invoices (the service queues the owner's HubSpot task).
+  await createHelpRequest(db, PORTAL, {
+    objectType: 'deal', objectId: DEAL.invoiced, needed: 'Ask their controller when the overdue invoices will be paid', neededBy: '2026-07-03',
+    requestedBy: 'sam.ar@example.com',
   }, AS_OF);
   await touchPortal(db, PORTAL);
   return chosen;

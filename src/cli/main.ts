@@ -22,6 +22,7 @@ import { installPropertiesCommand, pushCommand } from './hubspot-writeback';
 import { EXIT, InputError, UsageError, processIo, type Io } from './io';
 import { progressBar } from './progress';
 import { registerSyncCommands } from './sync';
+import { registerCollabCommands } from './collab';
 
 
 type MappingFlags = { map?: string; dateFormat?: string; currency?: string };
@@ -265,6 +266,7 @@ export const main = async (argv: readonly string[], io: Io = processIo()): Promi
   });
 
   registerSyncCommands(program, { io, config, withStore: (work) => withStore(portalOf(), work) });
+  registerCollabCommands(program, { io, withStore: (work) => withStore(portalOf(), work), today: () => today(), who: io.env.ARBRIDGE_USER ?? io.env.USER ?? null });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -26,3 +26,28 @@ export const creditCheck = (input: { limitMinor: number; outstandingMinor: numbe
     exceeds: totalMinor > input.limitMinor,
   };
 };
+
+/** A customer's credit limit and where it comes from: set by hand on the card (wins) or from the accounting source. */
+export type CreditLimit = { limitMinor: number; currency: string; origin: 'manual' | 'source' };
+
+export const effectiveCreditLimit = (row: {
+  manualMinor: number | null; manualCurrency: string | null; sourceMinor: number | null; sourceCurrency: string | null;
+}): CreditLimit | null => {
+  if (row.manualMinor !== null && row.manualCurrency !== null) return { limitMinor: row.manualMinor, currency: row.manualCurrency, origin: 'manual' };
+  if (row.sourceMinor !== null && row.sourceCurrency !== null) return { limitMinor: row.sourceMinor, currency: row.sourceCurrency, origin: 'source' };
+  return null;
+};
+
+/**
+ * The credit check of a deal given in `dealCurrency` (null: not said, taken as the limit's), or null when it
+ * cannot be made: the deal's amount is in another currency than the limit. A deal without an amount adds nothing.
+ */
+export const dealCreditCheck = (input: {
+  limit: CreditLimit; outstandingMinor: number; dealAmountMinor: number | null; dealCurrency: string | null; invoicedOnDealMinor: number;
+}): CreditCheck | null => {
+  if (input.dealAmountMinor !== null && input.dealCurrency !== null && input.dealCurrency !== input.limit.currency) return null;
+  return creditCheck({
+    limitMinor: input.limit.limitMinor, outstandingMinor: input.outstandingMinor,
+    dealMinor: input.dealAmountMinor ?? 0, invoicedOnDealMinor: input.invoicedOnDealMinor,
+  });
+};

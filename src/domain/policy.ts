@@ -22,6 +22,9 @@ export { ESCALATION_ACTIONS };
  * - trend: average days late (plain mean of paid date − due date) of invoices closed in the last 6 months
  *   (paid date in (D − 6 months, D]) against the 6 months before ((D − 12 months, D − 6 months]); needs at
  *   least 2 invoices in each period. Paying δ > 5 days later costs 15 × min(1, δ ÷ 30).
+ * - promises: a promise to pay is kept when payments reach its amount by the promise date + 3 grace days
+ *   (graceDays), else broken the day after; 10 points per promise broken in the last 6 months (broken on a
+ *   day in (D − 6 months, D]), at most 20.
  */
 export type RiskPolicy = {
   neutralScore: number;
@@ -32,6 +35,7 @@ export type RiskPolicy = {
   overdueShare: { days: number; weight: number };
   oldestOpen: { graceDays: number; fullDays: number; weight: number };
   trend: { months: number; minInvoices: number; minDaysLater: number; fullDaysLater: number; weight: number };
+  promises: { graceDays: number; months: number; pointsEach: number; maxPoints: number };
 };
 
 /**
@@ -39,7 +43,11 @@ export type RiskPolicy = {
  * currency. Amounts are integer minor units; currencies are never converted, so a deal in a currency with
  * no threshold is never big. Default: USD 50,000.00 (`{ currency: 'USD', amountMinor: 5_000_000 }`).
  */
-export type BigDealPolicy = { thresholds: { currency: string; amountMinor: number }[] };
+export type BigDealPolicy = {
+  thresholds: { currency: string; amountMinor: number }[];
+  /** The HubSpot owner who gets the AR task of a big deal; absent or null: the deal's own owner. */
+  arOwnerId?: string | null;
+};
 
 export type EscalationAction = (typeof ESCALATION_ACTIONS)[number];
 
@@ -57,6 +65,13 @@ export type EscalationAction = (typeof ESCALATION_ACTIONS)[number];
 export type EscalationPolicy = {
   levels: { days: number; action: EscalationAction }[];
   helpRequestSlaDays: number;
+  /**
+   * Who a help request unanswered past its SLA, and the ladder's escalate_manager step, go to: the manager
+   * named here for the record's owner (HubSpot's API has no manager of an owner), else `escalateToOwnerId`;
+   * with neither, the step is logged without a task.
+   */
+  managers?: { ownerId: string; managerOwnerId: string }[];
+  escalateToOwnerId?: string | null;
 };
 
 /**
@@ -107,6 +122,7 @@ export const DEFAULT_RISK_POLICY: RiskPolicy = {
   overdueShare: { days: 60, weight: 20 },
   oldestOpen: { graceDays: 15, fullDays: 120, weight: 15 },
   trend: { months: 6, minInvoices: 2, minDaysLater: 5, fullDaysLater: 30, weight: 15 },
+  promises: { graceDays: 3, months: 6, pointsEach: 10, maxPoints: 20 },
 };
 
 const days = z.number().int().min(0).max(100_000);
@@ -160,6 +176,14 @@ const RiskPolicySchema = z
         weight: points.default(d.trend.weight),
       })
       .prefault({}),
+    promises: z
+      .strictObject({
+        graceDays: z.number().int().min(0).max(365).default(d.promises.graceDays),
+        months: z.number().int().min(1).max(120).default(d.promises.months),
+        pointsEach: points.default(d.promises.pointsEach),
+        maxPoints: points.default(d.promises.maxPoints),
+      })
+      .prefault({}),
   })
   .prefault({});
 
@@ -188,6 +212,8 @@ const ascending = <T extends object>(field: keyof T & string, message: string, o
     });
   };
 
+const OwnerId = z.string().regex(/^\d{1,20}$/, 'must be a HubSpot owner id');
+
 const BigDealSchema = z
   .strictObject({
     thresholds: z
@@ -204,6 +230,7 @@ const BigDealSchema = z
         });
       })
       .default(() => DEFAULT_BIG_DEAL_POLICY.thresholds.map((t) => ({ ...t }))),
+    arOwnerId: OwnerId.nullable().optional(),
   })
   .prefault({});
 
@@ -215,6 +242,8 @@ const EscalationSchema = z
       .superRefine(ascending('days', 'must be more days than the level before'))
       .default(() => DEFAULT_ESCALATION_POLICY.levels.map((l) => ({ ...l }))),
     helpRequestSlaDays: z.number().int().min(1).max(365).default(DEFAULT_ESCALATION_POLICY.helpRequestSlaDays),
+    managers: z.array(z.strictObject({ ownerId: OwnerId, managerOwnerId: OwnerId })).max(1000).optional(),
+    escalateToOwnerId: OwnerId.nullable().optional(),
   })
   .prefault({});
 

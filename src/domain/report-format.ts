@@ -64,6 +64,8 @@ const csvNumber = (value: number | null): string => (value === null ? '' : Strin
  * all reports in first-seen order), dso_simple, dso_countback, bpdso, add, cei, on_time_rate,
  * weighted_days_late, at_risk_rate, over_60_share, risk_score, risk_tier, risk_reasons (joined with "; ").
  * Per currency the portfolio row (empty key and risk) comes first, then the group rows. null is an empty field.
+ * When the groups carry payment terms (customer groups of the service's reports), a last column `terms`
+ * holds them (empty on portfolio rows and where none is on record).
  */
 export const formatReportsCsv = (reports: readonly Report[]): string => {
   const labels: string[] = [];
@@ -78,20 +80,23 @@ export const formatReportsCsv = (reports: readonly Report[]): string => {
     'dso_simple', 'dso_countback', 'bpdso', 'add', 'cei', 'on_time_rate', 'weighted_days_late', 'at_risk_rate',
     'over_60_share', 'risk_score', 'risk_tier', 'risk_reasons',
   ];
-  const line = (currency: string, kind: string, key: string, m: ReportMetrics, risk: ReportGroup['risk'] | null): string =>
+  const withTerms = reports.some((r) => r.groups.some((g) => g.terms !== undefined));
+  if (withTerms) header.push('terms');
+  const line = (currency: string, kind: string, key: string, m: ReportMetrics, risk: ReportGroup['risk'] | null, terms: string | null = null): string =>
     [
       currency, kind, key, String(m.invoice_count), String(m.open_count), m.outstanding, m.overdue,
       ...labels.map((l) => m.aging.find((b) => b.bucket === l)?.amount ?? ''),
       csvNumber(m.dso_simple), csvNumber(m.dso_countback), csvNumber(m.bpdso), csvNumber(m.add), csvNumber(m.cei),
       csvNumber(m.on_time_rate), csvNumber(m.weighted_days_late), csvNumber(m.at_risk_rate), csvNumber(m.over_60_share),
       risk === null ? '' : String(risk.score), risk?.tier ?? '', risk === null ? '' : risk.reasons.join('; '),
+      ...(withTerms ? [terms ?? ''] : []),
     ]
       .map(csvField)
       .join(',');
   const lines = [header.map(csvField).join(',')];
   for (const report of reports) {
     lines.push(line(report.currency, 'portfolio', '', report.portfolio, null));
-    for (const g of report.groups) lines.push(line(report.currency, 'group', g.key, g.metrics, g.risk));
+    for (const g of report.groups) lines.push(line(report.currency, 'group', g.key, g.metrics, g.risk, g.terms ?? null));
   }
   return `${lines.join('\r\n')}\r\n`;
 };

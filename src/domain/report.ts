@@ -3,7 +3,7 @@ import { isIsoDate } from './calendar';
 import { computeMetrics, type Metrics } from './metrics';
 import { formatMinor } from './money';
 import type { Policy } from './policy';
-import { scoreRisk } from './risk';
+import { EMPTY_RISK_LOG, scoreRisk, type RiskLog } from './risk';
 import { ReportMetricsSchema, ReportRiskSchema } from '../../extensions/card-api';
 import type { CustomerFact, GroupDimension, InvoiceFact, IsoDate } from './types';
 
@@ -18,6 +18,8 @@ export const ReportGroupSchema = z.strictObject({
   name: z.string().nullable().optional(),
   metrics: ReportMetricsSchema,
   risk: ReportRiskSchema,
+  /** The payment terms on record for the customer (its company's latest acknowledgment), or null; customer groups of the service's reports only. */
+  terms: z.string().nullable().optional(),
 });
 
 /** The JSON contract of one report (one currency). */
@@ -39,6 +41,8 @@ export type BuildReportsInput = {
   asOf: IsoDate;
   policy: Policy;
   by: GroupDimension;
+  /** Each customer's communication log (by customer id) for its risk score; used when grouping by customer. */
+  logs?: ReadonlyMap<string, RiskLog>;
 };
 
 /** Rounds half away from zero to `digits` decimals, immune to binary artefacts such as 1.005 × 100. */
@@ -111,9 +115,9 @@ const bucketsOf = <T>(items: readonly T[], keyOf: (item: T) => string): Map<stri
  * value (null, empty, or no CustomerFact) groups under "(none)". Groups are sorted by key (plain code-unit
  * order) and exist only when they hold an invoice issued on or before asOf (even a voided one). Invoices
  * issued after asOf appear nowhere. Customer groups carry the customer's name (null when unknown).
- * Each group also carries scoreRisk of its invoices.
+ * Each group also carries scoreRisk of its invoices (and, grouped by customer, of the customer's log in `logs`).
  */
-export const buildReports = ({ invoices, customers, asOf, policy, by }: BuildReportsInput): Report[] => {
+export const buildReports = ({ invoices, customers, asOf, policy, by, logs }: BuildReportsInput): Report[] => {
   if (!isIsoDate(asOf)) throw new Error(`asOf is not a calendar date: ${asOf}`);
   const customerById = new Map(customers.map((c) => [c.id, c] as const));
   const issued = invoices.filter((inv) => inv.issueDate <= asOf);
@@ -129,7 +133,7 @@ export const buildReports = ({ invoices, customers, asOf, policy, by }: BuildRep
       groups: [...groups.keys()].sort(byText).map((key): ReportGroup => {
         const members = groups.get(key) ?? [];
         const metrics = toReportMetrics(computeMetrics(members, asOf, policy), currency);
-        const risk = scoreRisk(members, asOf, policy);
+        const risk = scoreRisk(members, asOf, policy, (by === 'customer' ? logs?.get(key) : undefined) ?? EMPTY_RISK_LOG);
         return by === 'customer'
           ? { key, name: customerById.get(key)?.name ?? null, metrics, risk }
           : { key, metrics, risk };

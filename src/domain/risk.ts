@@ -2,6 +2,7 @@ import { daysInMonth, isIsoDate } from './calendar';
 import { dayIndex, dayOfMonth, monthOf, yearOf } from './day-index';
 import { emptyInvoiceState, readInvoiceState } from './invoice-state';
 import type { Policy } from './policy';
+import { paymentsOf, promiseStatus, type PromiseFact } from './promises';
 import type { InvoiceFact, IsoDate } from './types';
 
 import { RISK_TIERS } from '../../extensions/card-api';
@@ -16,6 +17,14 @@ export type RiskScore = { score: number; tier: RiskTier; reasons: string[] };
 export const NO_HISTORY_REASON = 'no payment history yet';
 
 type Factor = { points: number; reason: string };
+
+/** A dispute logged with the customer: open from `openedOn` until `resolvedOn` (null: still open). */
+export type LogDisputeFact = { id: string; openedOn: IsoDate; resolvedOn: IsoDate | null; currency: string | null; invoiceId: string | null };
+
+/** What the customer's communication log adds to the score: its promises to pay and logged disputes. */
+export type RiskLog = { promises: readonly PromiseFact[]; disputes: readonly LogDisputeFact[] };
+
+export const EMPTY_RISK_LOG: RiskLog = { promises: [], disputes: [] };
 
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
 
@@ -65,8 +74,16 @@ const laterFirst = (paidDate: IsoDate, id: string, other: Closed): number =>
  * Score = round(100 − points), clamped to 0..100. Tier: A ≥ tiers.A, B ≥ tiers.B, C ≥ tiers.C, else D.
  * Reasons name only factors that cost points, costliest first (ties in the order above), at most 3.
  * Voided (on or before D) and not-yet-issued invoices are ignored; `disputed` is the invoice's flag as given.
+ *
+ * `log` (the customer's communication log; only entries in a currency of the invoices given count, so a
+ * per-currency set sees its own):
+ * - promises logged on or before D are judged by promiseStatus against the payments of these invoices; each
+ *   broken on a day in (D − promises.months months, D] costs `promises.pointsEach`, at most `maxPoints`.
+ * - logged disputes open as of D (opened by D, not resolved by D) add to the open disputed invoices (same
+ *   weights), except one naming an invoice already counted as disputed or not in the set; several open
+ *   disputes of one invoice count once. A dispute without a currency counts in every currency.
  */
-export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, policy: Policy): RiskScore => {
+export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, policy: Policy, log: RiskLog = EMPTY_RISK_LOG): RiskScore => {
   if (!isIsoDate(asOf)) throw new Error(`asOf is not a calendar date: ${asOf}`);
   const rp = policy.risk;
   const asOfDay = dayIndex(asOf);
@@ -83,11 +100,15 @@ export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, polic
   const openByCurrency = new Map<string, { open: number; over: number }>();
   let oldestPastDue = Number.NEGATIVE_INFINITY;
   let openDisputes = 0;
+  const disputedOpen = new Set<string>();
+  const openIds = new Set<string>();
+  const currencies = new Set<string>();
   const writeOffsFrom = shiftMonths(asOf, -rp.writeOffs.months);
   let writeOffs = 0;
 
   for (const inv of invoices) {
     if (!readInvoiceState(inv, asOf, null, state).visible) continue;
+    currencies.add(inv.currency);
     if (state.writtenOff && inv.settlements.some((s) => s.kind === 'write_off' && s.date > writeOffsFrom && s.date <= asOf)) writeOffs++;
     if (state.settled < inv.totalMinor) {
       const open = inv.totalMinor - state.settled;
@@ -100,7 +121,11 @@ export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, polic
       sums.open += open;
       if (pastDue > rp.overdueShare.days) sums.over += open;
       if (pastDue > oldestPastDue) oldestPastDue = pastDue;
-      if (inv.disputed) openDisputes++;
+      openIds.add(inv.id);
+      if (inv.disputed) {
+        openDisputes++;
+        disputedOpen.add(inv.id);
+      }
     } else if (state.paidDate !== null) {
       const paidDate = state.paidDate;
       const daysLate = dayIndex(paidDate) - dayIndex(inv.dueDate);
@@ -135,10 +160,34 @@ export const scoreRisk = (invoices: readonly InvoiceFact[], asOf: IsoDate, polic
     });
   }
 
+  const logged = new Set<string>();
+  for (const d of log.disputes) {
+    if (d.openedOn > asOf || (d.resolvedOn !== null && d.resolvedOn <= asOf)) continue;
+    if (d.currency !== null && !currencies.has(d.currency)) continue;
+    if (d.invoiceId === null) logged.add(`dispute:${d.id}`);
+    else if (openIds.has(d.invoiceId) && !disputedOpen.has(d.invoiceId)) logged.add(`invoice:${d.invoiceId}`);
+  }
+  const disputes = openDisputes + logged.size;
   const { pointsEach, maxPoints } = rp.disputes;
   factors.push({
-    points: Math.min(maxPoints, openDisputes * pointsEach),
-    reason: `${openDisputes} disputed ${plural(openDisputes, 'invoice is', 'invoices are')} open`,
+    points: Math.min(maxPoints, disputes * pointsEach),
+    reason: logged.size === 0
+      ? `${openDisputes} disputed ${plural(openDisputes, 'invoice is', 'invoices are')} open`
+      : `${disputes} ${plural(disputes, 'dispute is', 'disputes are')} open`,
+  });
+
+  const pp = rp.promises;
+  const brokenFrom = shiftMonths(asOf, -pp.months);
+  const payments = log.promises.length === 0 ? [] : paymentsOf(invoices, asOf);
+  let broken = 0;
+  for (const promise of log.promises) {
+    if (promise.loggedOn > asOf || !currencies.has(promise.currency)) continue;
+    const outcome = promiseStatus(promise, payments, asOf, pp.graceDays);
+    if (outcome.status === 'broken' && outcome.decidedOn !== null && outcome.decidedOn > brokenFrom) broken++;
+  }
+  factors.push({
+    points: Math.min(pp.maxPoints, broken * pp.pointsEach),
+    reason: `${broken} ${plural(broken, 'promise', 'promises')} to pay broken in the last ${pp.months} months`,
   });
 
   factors.push({

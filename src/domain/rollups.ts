@@ -1,3 +1,4 @@
+import type { CreditCheck } from './credit';
 import { dayIndex } from './day-index';
 import { emptyInvoiceState, isLiveAt, readInvoiceState } from './invoice-state';
 import { computeMetrics } from './metrics';
@@ -37,7 +38,12 @@ export const DEAL_ROLLUP_PROPERTIES = [
   'arbridge_outstanding',
   'arbridge_overdue',
   'arbridge_invoice_count',
+  'arbridge_credit_check',
+  'arbridge_credit_utilisation',
 ] as const;
+
+/** The options of `arbridge_credit_check`. */
+export const CREDIT_CHECK_VALUES = ['ok', 'over_limit', 'no_limit'] as const;
 
 /** One decimal place, no trailing ".0" noise beyond what HubSpot shows; '' for undefined figures. */
 const decimal1 = (value: number | null): string => (value === null || !Number.isFinite(value) ? '' : String(Math.round(value * 10) / 10));
@@ -160,6 +166,20 @@ export const dealRollup = (lines: readonly DealInvoiceLine[], asOf: IsoDate): Pr
     arbridge_outstanding: formatMinor(outstanding, currency),
     arbridge_overdue: formatMinor(overdue, currency),
     arbridge_invoice_count: String(count),
+  };
+};
+
+/**
+ * A deal's credit-check properties: `ok` or `over_limit` (outstanding + the deal's amount not invoiced yet
+ * against the customer's limit) with the utilisation in percent, or `no_limit` when the customer has none.
+ * A check that cannot be made (the deal's amount in another currency than the limit) sets nothing.
+ */
+export const dealCreditValues = (check: CreditCheck | null | 'no_limit'): PropertyValues => {
+  if (check === null) return {};
+  if (check === 'no_limit') return { arbridge_credit_check: 'no_limit', arbridge_credit_utilisation: '' };
+  return {
+    arbridge_credit_check: check.exceeds ? 'over_limit' : 'ok',
+    arbridge_credit_utilisation: check.utilisation === null ? '' : decimal1(check.utilisation * 100),
   };
 };
 

@@ -6,6 +6,7 @@ import { errorHandler, notFound } from './middleware/errors';
 import { keepRawBody } from './middleware/hubspot-signature';
 import { portalScope } from './middleware/portal';
 import { cardRoutes } from './routes/cards';
+import { helpRequestRoutes } from './routes/help-requests';
 import { connectRoutes, type ConnectRouteDeps } from './routes/connect';
 import { healthRoutes, type HealthDeps } from './routes/health';
 import { hubspotWebhookRoutes, type HubSpotWebhookDeps } from './routes/hubspot-webhooks';
@@ -13,6 +14,7 @@ import { matchingRoutes } from './routes/matching';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { reportRoutes } from './routes/reports';
 import { settingsRoutes } from './routes/settings';
+import { workspaceRoutes } from './routes/workspace';
 import { sourceWebhookRoutes, type SourceWebhookDeps } from './routes/source-webhooks';
 
 export type AppDeps = {
@@ -52,6 +54,7 @@ export const createApp = (deps: AppDeps): Express => {
         'GET /api/v1/cards/customers?query= (signed)', 'POST /api/v1/cards/company/link (signed)', 'POST /api/v1/cards/company/unlink (signed)',
         'GET /api/v1/settings (signed)', 'PUT /api/v1/settings/policy (signed)', 'POST /api/v1/settings/policy/reset (signed)',
         'POST /api/v1/cards/deal/terms (signed)', 'POST /api/v1/cards/company/log (signed)',
+        'POST /api/v1/cards/company/credit-limit (signed)', 'GET /api/v1/workspace?owner=&currency=&asOf= (signed)',
         'GET /api/v1/hubspot/unmatched?kind=', 'POST /api/v1/hubspot/links', 'POST /api/v1/hubspot/deal-links',
         'POST /webhooks/hubspot (signed)',
         'POST /api/v1/connect/link (signed)', 'GET /connect?token=', 'POST /connect/:source/start', 'GET /oauth/xero/callback',
@@ -63,8 +66,10 @@ export const createApp = (deps: AppDeps): Express => {
   if (deps.oauth) app.use(oauthRoutes(deps.oauth));
   if (deps.connect) app.use(connectRoutes(deps.connect));
   app.use('/api/v1', portalScope(deps.config));
+  app.use(helpRequestRoutes(deps));
   app.use(cardRoutes(deps));
   app.use(settingsRoutes(deps));
+  app.use(workspaceRoutes(deps));
   app.use(matchingRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(notFound);

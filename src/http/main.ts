@@ -78,7 +78,11 @@ export const startService = async (config: Config): Promise<Running> => {
     await queue.work('hubspot-writeback', () => worker.runOnce());
     await queue.schedule('hubspot-writeback', config.hubspot.pushIntervalMinutes);
   }
-  await startSyncWorker({ db: store.db, key, config, logger, queue, intervalMinutes: config.sync.intervalMinutes });
+  // A sync that stored something queues a write-back round at once (merged with one already waiting).
+  await startSyncWorker({
+    db: store.db, key, config, logger, queue, intervalMinutes: config.sync.intervalMinutes,
+    ...(worker ? { onChanged: () => queue.send('hubspot-writeback', {}, { singletonKey: 'hubspot-writeback' }) } : {}),
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;

@@ -182,16 +182,19 @@ const component = <T extends string, C extends z.ZodType>(type: T, config: C) =>
 export const AppComponentSchema = component('app', AppConfigSchema);
 export const CardComponentSchema = component('card', CardConfigSchema);
 export const SettingsComponentSchema = component('settings', SettingsConfigSchema);
+/** App pages (platform 2026.03): one entry point that routes with createPageRouter; no `location`. */
+export const PageComponentSchema = component('page', z.strictObject({ entrypoint: EntrypointSchema }));
 export const WebhooksComponentSchema = component('webhooks', WebhooksConfigSchema);
 
 /**
  * Component kinds by folder under srcDir: the folder decides the type (project-parsing-lib `Components`), and only
- * one app, one settings page and one webhooks component may exist.
+ * one app, one settings page, one app-pages component and one webhooks component may exist.
  */
 export const COMPONENT_DIRS = {
   app: { type: 'app', schema: AppComponentSchema, single: true },
   'app/cards': { type: 'card', schema: CardComponentSchema, single: false },
   'app/settings': { type: 'settings', schema: SettingsComponentSchema, single: true },
+  'app/pages': { type: 'page', schema: PageComponentSchema, single: true },
   'app/webhooks': { type: 'webhooks', schema: WebhooksComponentSchema, single: true },
 } as const;
 export type ComponentDir = keyof typeof COMPONENT_DIRS;

@@ -63,6 +63,15 @@ export const DEAL_PROPERTIES: readonly PropertyDefinition[] = [
   money('arbridge_overdue', 'AR overdue', 'Open amount of this deal\'s invoices past their due date.'),
   { name: 'arbridge_invoice_count', label: 'Invoices', type: 'number', fieldType: 'number', computed: true,
     description: 'Invoices linked to this deal.' },
+  { name: 'arbridge_credit_check', label: 'Credit check', type: 'enumeration', fieldType: 'select', computed: true,
+    description: 'Whether the customer\'s outstanding plus this deal\'s amount not yet invoiced stays within its credit limit.',
+    options: [
+      { label: 'Within the credit limit', value: 'ok', displayOrder: 0 },
+      { label: 'Over the credit limit', value: 'over_limit', displayOrder: 1 },
+      { label: 'No credit limit', value: 'no_limit', displayOrder: 2 },
+    ] },
+  { name: 'arbridge_credit_utilisation', label: 'Credit utilisation (%)', type: 'number', fieldType: 'number', computed: true,
+    description: 'Outstanding plus this deal\'s amount not yet invoiced, as a percentage of the customer\'s credit limit.' },
   { name: 'arbridge_reference', label: 'Quote / PO reference', type: 'string', fieldType: 'text', computed: false,
     description: 'A quote or purchase-order number that invoices carry; used to link invoices to this deal.' },
 ];

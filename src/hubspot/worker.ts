@@ -9,6 +9,8 @@ import { runMatching } from './matching';
 import { mirrorHubSpot } from './mirror';
 import { installProperties } from './properties';
 import { pushToHubSpot } from './push';
+import { mirrorLogNotes } from './notes';
+import { runCollaborationRound } from '../services/collaboration';
 
 export type WriteBackWorker = {
   /** Runs one round now (every installed portal in turn), or one more after the running one; resolves when it is done. */
@@ -54,13 +56,23 @@ export const startWriteBackWorker = (deps: {
       .executeTakeFirst();
     if (usesHubSpotInvoices) {
       await step(portalId, 'sync-invoices', () => syncHubSpotInvoices({
-        db, portalId, tokenFor: auth.tokenFor, basePath: config.hubspot.apiBaseUrl, call: connection.caller.call,
+        db, portalId, tokenFor: auth.tokenFor, basePath: config.hubspot.apiBaseUrl, call: connection.caller.call, trigger: 'schedule',
       }));
     }
     const mirrored = await step(portalId, 'mirror', () => mirrorHubSpot(db, portalId, {
       basePath: config.hubspot.apiBaseUrl, tokenFor: auth.tokenFor, call: connection.caller.call,
     }));
     if (mirrored) await step(portalId, 'match', () => runMatching(db, portalId));
+    // Ladder, help-request SLAs, big deals and HubSpot tasks (services/collaboration.ts).
+    await step(portalId, 'collaboration', async () => {
+      const report = await runCollaborationRound(db, connection, portalId, deps.today(), logger);
+      logger.info({ portalId, ...report }, 'collaboration round');
+    });
+    // The communication log onto the HubSpot timeline, one note per entry (hubspot/notes.ts).
+    await step(portalId, 'hubspot-notes', async () => {
+      const report = await mirrorLogNotes({ db, portalId, client: connection.client, caller: connection.caller, logger });
+      if (report.created + report.found + report.failed > 0) logger.info({ portalId, ...report }, 'HubSpot notes round');
+    });
   };
 
   const round = async (): Promise<void> => {

@@ -3,10 +3,11 @@ import type { Client } from '@hubspot/api-client';
 import { sql } from 'kysely';
 import type { Policy } from '../domain/policy';
 import {
-  companyRollup, dealRollup, propertyDiff, type DealInvoiceLine, type PropertyValues,
+  companyRollup, dealCreditValues, dealRollup, propertyDiff, type DealInvoiceLine, type PropertyValues,
 } from '../domain/rollups';
 import type { InvoiceFact, IsoDate } from '../domain/types';
 import type { Logger } from '../logger';
+import { dealCreditChecks } from '../services/credit';
 import { streamCustomerFacts, type Executor } from '../store/facts';
 import type { HubSpotObjectType } from '../store/schema';
 import { statusOf, type HubSpotCaller } from './caller';
@@ -203,9 +204,14 @@ const planDeals = async (
   const seen = new Set<string>();
   let after = '';
   for (;;) {
+    // Deals with invoices, and mirrored deals whose company is linked to a customer (for the credit check).
     const deals = await sql<{ deal_id: string }>`
-      SELECT DISTINCT deal_id FROM deal_links
+      SELECT deal_id FROM deal_links
       WHERE portal_id = ${portalId} AND deal_id IS NOT NULL AND deal_id > ${after}
+      UNION
+      SELECT d.deal_id FROM hubspot_deals d
+      WHERE d.portal_id = ${portalId} AND d.deal_id > ${after} AND EXISTS (
+        SELECT 1 FROM company_links l WHERE l.portal_id = d.portal_id AND l.company_id = d.company_id AND l.method <> 'manual_unlink')
       ORDER BY deal_id LIMIT ${PLAN_CHUNK}`.execute(db);
     if (deals.rows.length === 0) break;
     const ids = deals.rows.map((row) => row.deal_id);
@@ -229,7 +235,11 @@ const planDeals = async (
       if (list) list.push(line);
       else byDeal.set(row.deal_id, [line]);
     }
-    const chunk: Wanted[] = ids.map((id) => [id, dealRollup(byDeal.get(id) ?? [], asOf)]);
+    const credit = await dealCreditChecks(db, portalId, ids, asOf);
+    const chunk: Wanted[] = ids.map((id) => {
+      const values = { ...dealRollup(byDeal.get(id) ?? [], asOf), ...dealCreditValues(credit.get(id) ?? null) };
+      return [id, Object.keys(values).length === 0 ? null : values];
+    });
     for (const id of ids) seen.add(id);
     await each(chunk);
   }

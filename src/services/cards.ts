@@ -11,10 +11,12 @@ import { companyLinksOfCompany, setCompanyLink } from '../hubspot/links';
 import type { DealLinkMethod } from '../store/schema';
 import { touchPortal, type Executor } from '../store/facts';
 import { creditCheck } from '../domain/credit';
+import { companyCreditLimit, creditLimitOfCustomer } from './credit';
 import { companySummary } from './reports';
 import { linkedCustomer, type LinkedCustomer } from './linked-customer';
 import { logExcerpt } from './comm-log';
 import { termsAckOfDeal, termsAcksOfCompany } from './terms';
+import { helpRequestsOf } from './help-requests';
 
 // The data behind the HubSpot cards, for one (signed) portal. Every answer is parsed with the card API
 // contract before it leaves, so a drift fails here rather than in a card.
@@ -37,7 +39,12 @@ export const companyCard = async (db: Executor, portalId: number, companyId: str
   const summary = customer === null ? null : await companySummary(db, portalId, { rowId: customer.internalId }, asOf);
   const terms = await termsAcksOfCompany(db, portalId, companyId, asOf);
   const log = customer === null ? null : await logExcerpt(db, portalId, customer.internalId, asOf);
-  return CompanyCardSchema.parse({ portal_id: portalId, company_id: companyId, as_of: asOf, match: matchOf(customer), summary, terms, log });
+  const creditLimit = customer === null ? null : await companyCreditLimit(db, portalId, companyId);
+  return CompanyCardSchema.parse({
+    portal_id: portalId, company_id: companyId, as_of: asOf, match: matchOf(customer), summary, terms, log,
+    ...(creditLimit === null ? {} : { credit_limit: creditLimit }),
+    help_requests: await helpRequestsOf(db, portalId, { companyId }, asOf),
+  });
 };
 
 type DealInvoiceRow = {
@@ -130,15 +137,14 @@ export const dealCard = async (db: Executor, portalId: number, dealId: string, a
     const summary = customer === null ? null : await companySummary(db, portalId, { rowId: customer.internalId }, asOf);
     let credit: NonNullable<DealCard['company']>['credit'] = null;
     if (customer !== null && summary !== null) {
-      const limit = await db.selectFrom('customers').select(['credit_limit_minor', 'credit_limit_currency'])
-        .where('portal_id', '=', portalId).where('id', '=', Number(customer.internalId)).executeTakeFirst();
-      const currency = limit?.credit_limit_currency ?? null;
+      const limit = await creditLimitOfCustomer(db, portalId, Number(customer.internalId));
+      const currency = limit?.currency ?? null;
       const dealMinor = currency && deal.amount !== null && (deal.currency === null || deal.currency === currency)
         ? parseMinor(deal.amount, currency) : null;
-      if (limit?.credit_limit_minor != null && currency !== null && (deal.amount === null || dealMinor !== null)) {
+      if (limit != null && currency !== null && (deal.amount === null || dealMinor !== null)) {
         const outstanding = summary.currencies.find((c) => c.currency === currency)?.metrics.outstanding;
         const check = creditCheck({
-          limitMinor: limit.credit_limit_minor,
+          limitMinor: limit.limitMinor,
           outstandingMinor: outstanding === undefined ? 0 : parseMinor(outstanding, currency) ?? 0,
           dealMinor: dealMinor ?? 0,
           invoicedOnDealMinor: totals.get(currency)?.invoiced ?? 0,
@@ -165,6 +171,7 @@ export const dealCard = async (db: Executor, portalId: number, dealId: string, a
     })),
     company,
     terms_ack: await termsAckOfDeal(db, portalId, dealId, asOf),
+    help_requests: await helpRequestsOf(db, portalId, { dealId }, asOf),
   });
 };
 

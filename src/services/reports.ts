@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import { loadCustomerFacts, loadFacts, type Executor } from '../store/facts';
 import { loadPolicy } from '../store/policies';
 import { daysLateByMonth } from '../domain/trend';
+import { riskLogs } from './comm-log';
 
 // Reads facts from the store and hands them to the pure domain: the only glue between the two.
 
@@ -14,7 +15,9 @@ export const portfolioReports = async (
   db: Executor, portalId: number,
   options: { asOf: IsoDate; by: GroupDimension; dsoMonths?: number; aging?: number[]; agingBasis?: 'due' | 'issue' },
 ): Promise<Report[]> => {
-  const [facts, stored] = await Promise.all([loadFacts(db, portalId, { upTo: options.asOf }), loadPolicy(db, portalId)]);
+  const [facts, stored, logs] = await Promise.all([
+    loadFacts(db, portalId, { upTo: options.asOf }), loadPolicy(db, portalId), riskLogs(db, portalId, options.asOf),
+  ]);
   const policy = {
     ...stored,
     ...(options.dsoMonths !== undefined ? { dsoMonths: options.dsoMonths } : {}),
@@ -23,7 +26,27 @@ export const portfolioReports = async (
       basis: options.agingBasis ?? stored.aging.basis,
     },
   };
-  return buildReports({ invoices: facts.invoices, customers: facts.customers, asOf: options.asOf, policy, by: options.by });
+  const reports = buildReports({ invoices: facts.invoices, customers: facts.customers, asOf: options.asOf, policy, by: options.by, logs });
+  if (options.by !== 'customer') return reports;
+  const terms = await termsByCustomer(db, portalId, options.asOf);
+  return reports.map((report) => ({ ...report, groups: report.groups.map((g) => ({ ...g, terms: terms.get(g.key) ?? null })) }));
+};
+
+/**
+ * The payment terms on record per customer external id as of D: the latest acknowledgment (by recorded time)
+ * acknowledged by D for the HubSpot company the customer is linked to. Customers of several sources sharing
+ * an external id (grouped together by the report) take the latest of theirs.
+ */
+export const termsByCustomer = async (db: Executor, portalId: number, asOf: IsoDate): Promise<Map<string, string>> => {
+  const rows = await db.selectFrom('customers as c')
+    .innerJoin('company_links as l', (join) => join.onRef('l.customer_id', '=', 'c.id').on('l.portal_id', '=', portalId))
+    .innerJoin('payment_terms_acks as a', (join) => join.onRef('a.company_id', '=', 'l.company_id').on('a.portal_id', '=', portalId))
+    .select(['c.external_id', 'a.terms'])
+    .distinctOn('c.external_id')
+    .where('c.portal_id', '=', portalId).where('l.method', '<>', 'manual_unlink').where('a.acknowledged_on', '<=', asOf)
+    .orderBy('c.external_id').orderBy('a.recorded_at', 'desc').orderBy('a.id', 'desc')
+    .execute();
+  return new Map(rows.map((r) => [r.external_id, r.terms] as const));
 };
 
 /** A customer by external id, or by its id in the store (`rowId`: one customer of one source). */
@@ -45,10 +68,12 @@ const rowIdOfExternalId = async (db: Executor, portalId: number, externalId: str
 /** One customer's summary as of a date: metrics and risk per currency, its invoices and their settlements. */
 export const companySummary = async (db: Executor, portalId: number, which: SummaryCustomer, asOf: IsoDate): Promise<CompanySummary> => {
   const customerRowId = typeof which === 'string' ? await rowIdOfExternalId(db, portalId, which) : which.rowId;
-  const [facts, policy] = await Promise.all([loadCustomerFacts(db, portalId, customerRowId, asOf), loadPolicy(db, portalId)]);
+  const [facts, policy, logs] = await Promise.all([
+    loadCustomerFacts(db, portalId, customerRowId, asOf), loadPolicy(db, portalId), riskLogs(db, portalId, asOf, customerRowId),
+  ]);
   const customer = facts.customers[0];
   if (!customer) throw new AppError('not_found', `No customer ${typeof which === 'string' ? which : `with id ${which.rowId}`} in this portal`);
-  const reports = buildReports({ invoices: facts.invoices, customers: facts.customers, asOf, policy, by: 'customer' });
+  const reports = buildReports({ invoices: facts.invoices, customers: facts.customers, asOf, policy, by: 'customer', logs });
   const history = customerHistory(facts.invoices, asOf);
   const summary: CompanySummary = {
     as_of: asOf,

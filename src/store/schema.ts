@@ -20,6 +20,11 @@ export type CustomersTable = {
   updated_at: Timestamp;
   email: string | null;
   archived: Generated<boolean>;
+  /** A limit set by hand (0008): wins over the source's credit_limit_* while set. */
+  manual_credit_limit_minor: Generated<number | null>;
+  manual_credit_limit_currency: Generated<string | null>;
+  credit_limit_set_by: Generated<string | null>;
+  credit_limit_set_at: Generated<Date | null>;
 };
 
 export type InvoicesTable = {
@@ -219,6 +224,9 @@ export type CommunicationLogTable = {
   entry_key: string | null;
   hubspot_note_id: string | null;
   created_at: Timestamp;
+  resolved_on: string | null;
+  resolution: string | null;
+  hubspot_note_intent_at: Timestamp | null;
 };
 
 export type AccountingSource = 'quickbooks' | 'xero' | 'stripe';
@@ -265,7 +273,7 @@ export type SourceWebhookEventsTable = {
 export type SyncRunsTable = {
   id: Generated<number>;
   portal_id: number;
-  source: AccountingSource;
+  source: AccountingSource | 'hubspot' | 'csv';
   full_sync: Generated<boolean>;
   trigger: Generated<string>;
   started_at: Generated<Date>;
@@ -278,6 +286,87 @@ export type SyncRunsTable = {
   payments_removed: Generated<number>;
   skipped_allocations: Generated<number>;
   error: string | null;
+};
+
+export type HelpRequestStatus = 'open' | 'accepted' | 'done' | 'declined';
+
+export type HelpRequestsTable = {
+  id: Generated<number>;
+  portal_id: number;
+  customer_id: number;
+  object_type: 'company' | 'deal';
+  object_id: string;
+  company_id: string | null;
+  deal_id: string | null;
+  owner_id: string | null;
+  needed: string;
+  needed_by: string;
+  status: Generated<HelpRequestStatus>;
+  requested_by: string | null;
+  requested_on: string;
+  sla_due_on: string;
+  answered_on: string | null;
+  status_by: string | null;
+  escalated_on: string | null;
+  escalated_to: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+};
+
+export type HubSpotTaskPurpose = 'help_request' | 'help_request_sla' | 'escalation' | 'big_deal';
+
+export type HubSpotTasksTable = {
+  id: Generated<number>;
+  portal_id: number;
+  task_key: string;
+  purpose: HubSpotTaskPurpose;
+  owner_id: string | null;
+  subject: string;
+  body: string;
+  due_on: string;
+  company_id: string | null;
+  deal_id: string | null;
+  status: Generated<'pending' | 'created' | 'failed'>;
+  attempts: Generated<number>;
+  hubspot_task_id: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+};
+
+export type EscalationExceptionsTable = {
+  id: Generated<number>;
+  portal_id: number;
+  customer_id: number;
+  reason: string;
+  until: string;
+  actions: string[] | null;
+  created_by: string | null;
+  created_at: Timestamp;
+};
+
+export type EscalationStepsTable = {
+  id: Generated<number>;
+  portal_id: number;
+  customer_id: number;
+  invoice_id: number;
+  action: 'reminder' | 'ask_rep' | 'escalate_manager' | 'credit_hold';
+  level_days: number;
+  days_past_due: number;
+  taken_on: string;
+  taken_by: string;
+  taken_at: Timestamp;
+};
+
+export type BigDealAlertsTable = {
+  portal_id: number;
+  deal_id: string;
+  amount_minor: number;
+  currency: string;
+  stage: string;
+  event_id: string | null;
+  company_id: string | null;
+  created_at: Timestamp;
 };
 
 export type Database = {
@@ -304,5 +393,10 @@ export type Database = {
   invoice_lines: InvoiceLinesTable;
   source_webhook_events: SourceWebhookEventsTable;
   sync_runs: SyncRunsTable;
+  help_requests: HelpRequestsTable;
+  hubspot_tasks: HubSpotTasksTable;
+  escalation_exceptions: EscalationExceptionsTable;
+  escalation_steps: EscalationStepsTable;
+  big_deal_alerts: BigDealAlertsTable;
   schema_migrations: { version: string; applied_at: Timestamp };
 };

@@ -151,7 +151,7 @@ describeEachStore('signed card API', (backend) => {
     it('answers unmatched (and no summary) for a company without a link', async () => {
       const res = await get('/api/v1/cards/company', { objectId: '5555' }, PORTAL_A);
       expect(res.status).toBe(200);
-      expect(CompanyCardSchema.parse(res.body)).toEqual({ portal_id: PORTAL_A, company_id: '5555', as_of: TODAY, match: { status: 'unmatched' }, summary: null, terms: [], log: null });
+      expect(CompanyCardSchema.parse(res.body)).toEqual({ portal_id: PORTAL_A, company_id: '5555', as_of: TODAY, match: { status: 'unmatched' }, summary: null, terms: [], log: null, help_requests: [] });
     });
 
     it('answers the deal card: linked invoices as of today, totals per currency, the company with its risk', async () => {
@@ -181,7 +181,7 @@ describeEachStore('signed card API', (backend) => {
 
     it('answers an empty deal card for a deal with no linked invoices', async () => {
       const card = DealCardSchema.parse((await get('/api/v1/cards/deal', { objectId: '7999' }, PORTAL_A)).body);
-      expect(card).toEqual({ portal_id: PORTAL_A, deal_id: '7999', as_of: TODAY, invoices: [], totals: [], company: null, terms_ack: null });
+      expect(card).toEqual({ portal_id: PORTAL_A, deal_id: '7999', as_of: TODAY, invoices: [], totals: [], company: null, terms_ack: null, help_requests: [] });
     });
 
     it('lists the portal\'s customers linked to no company, filtered by the query', async () => {
@@ -219,10 +219,10 @@ describeEachStore('signed card API', (backend) => {
       expect(own.match).toMatchObject({ status: 'matched', customer_id: String(bravoId), customer_name: 'Bravo Ltd' });
       const res = await get('/api/v1/cards/company', { objectId: '9001' }, PORTAL_B);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ portal_id: PORTAL_B, company_id: '9001', as_of: TODAY, match: { status: 'unmatched' }, summary: null, terms: [], log: null });
+      expect(res.body).toEqual({ portal_id: PORTAL_B, company_id: '9001', as_of: TODAY, match: { status: 'unmatched' }, summary: null, terms: [], log: null, help_requests: [] });
       expect(JSON.stringify(res.body)).not.toMatch(CUSTOMER_DATA);
       const deal = await get('/api/v1/cards/deal', { objectId: '7001' }, PORTAL_B);
-      expect(deal.body).toEqual({ portal_id: PORTAL_B, deal_id: '7001', as_of: TODAY, invoices: [], totals: [], company: null, terms_ack: null });
+      expect(deal.body).toEqual({ portal_id: PORTAL_B, deal_id: '7001', as_of: TODAY, invoices: [], totals: [], company: null, terms_ack: null, help_requests: [] });
     });
 
     it('refuses a validly signed request for a portal the app is not installed in', async () => {

@@ -156,10 +156,10 @@ describeEachStore('payment-terms acknowledgments and the communication log', (ba
     expect(card.log?.total).toBe(5);
     expect((await companyCard('9100', '2025-03-26')).log?.entries.map((e) => e.occurred_on))
       .toEqual(['2025-03-25', '2025-03-21', '2025-03-20', '2025-03-10']);
-    // Only the latest five are sent; the total says how many there are.
+    // The latest twenty are sent (see test/collab/comm-log.test.ts for the cut); the total says how many there are.
     for (let i = 0; i < 3; i += 1) await post({ kind: 'email', occurredOn: '2025-03-29', summary: `Reminder ${i}`, idempotencyKey: `log-key-1${i}00` });
     const full = await companyCard('9100');
-    expect(full.log?.entries).toHaveLength(5);
+    expect(full.log?.entries).toHaveLength(8);
     expect(full.log?.total).toBe(8);
     expect(full.log?.entries[0]?.summary).toBe('Reminder 2');
   });
@@ -171,7 +171,7 @@ describeEachStore('payment-terms acknowledgments and the communication log', (ba
     expect([unlinked.status, unlinked.body.fields]).toEqual([400, { objectId: ['not linked to an accounting customer'] }]);
     const future = await post({ occurredOn: '2025-04-02', idempotencyKey: 'log-bad-0002' });
     expect([future.status, future.body.fields]).toEqual([400, { occurredOn: ['must not be in the future'] }]);
-    const promise = await post({ kind: 'promise', idempotencyKey: 'log-bad-0003' });
+    const promise = await post({ kind: 'help_request', idempotencyKey: 'log-bad-0003' });
     expect([promise.status, Object.keys(promise.body.fields)]).toEqual([400, ['kind']]);
     // Portal OTHER is not installed: refused before anything is read or written.
     expect((await post({ idempotencyKey: 'log-bad-0004' }, OTHER)).status).toBe(401);

@@ -21,7 +21,7 @@ describe('hs:build', () => {
     expect(app.config.permittedUrls.fetch).toEqual(['https://ar.acme.com']);
     expect(app.config.auth.redirectUrls).toEqual(['https://ar.acme.com/oauth/hubspot/callback']);
     expect(readJson(out, 'app-config/app/webhooks/webhooks-hsmeta.json').config.settings.targetUrl).toBe('https://ar.acme.com/webhooks/hubspot');
-    for (const feature of ['cards', 'settings']) {
+    for (const feature of ['cards', 'settings', 'pages']) {
       const pkg = readJson(out, `app-config/app/${feature}/package.json`);
       expect(pkg.dependencies['@arbridge/extensions']).toBe(`file:./${VENDORED_EXTENSIONS_DIR}`);
       expect(readServiceBaseUrl(path.join(out, 'app-config/app', feature, VENDORED_EXTENSIONS_DIR))).toBe('https://ar.acme.com');

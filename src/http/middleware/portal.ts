@@ -6,8 +6,8 @@ export const DEV_PORTAL_HEADER = 'x-arbridge-portal-id';
 
 export type PortalOptions = { env: 'development' | 'test' | 'production'; defaultPortalId: number };
 
-/** Card and settings routes (under the /api/v1 mount): scoped by HubSpot's signature (hubspot-signature.ts), never here. */
-const CARD_PATH = /^\/(cards|settings)(\/|$)/i;
+/** Card, settings and workspace routes (under the /api/v1 mount): scoped by HubSpot's signature (hubspot-signature.ts), never here. */
+const CARD_PATH = /^\/(cards|settings|workspace)(\/|$)/i;
 
 /**
  * Sets `res.locals.portalId`, the only source of the tenant for a request. Outside production the

@@ -1,12 +1,14 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import {
-  LinkCompanyRequestSchema, LogEntryRequestSchema, RecordTermsRequestSchema, UnlinkCompanyRequestSchema,
+  LinkCompanyRequestSchema, LogEntryRequestSchema, RecordTermsRequestSchema, SetCreditLimitRequestSchema, UnlinkCompanyRequestSchema,
 } from '../../../extensions/card-api';
+import { setCreditLimit } from '../../services/credit';
 import { isIsoDate } from '../../domain/calendar';
 import { createCardCache, portalVersions, type CardCache } from '../../services/card-cache';
 import { companyCard, customerChoices, dealCard, linkCompany, unlinkCompany } from '../../services/cards';
-import { logCompanyEntry } from '../../services/comm-log';
+import { ResolveDisputeRequestSchema } from '../../../extensions/card-api';
+import { logCompanyEntry, resolveDispute } from '../../services/comm-log';
 import { recordTermsAck } from '../../services/terms';
 import { hubspotSignature, hubspotUserOf, type SignedRequestOptions } from '../middleware/hubspot-signature';
 import { idempotentAction } from '../middleware/idempotency';
@@ -73,6 +75,12 @@ export const cardRoutes = (deps: CardRouteDeps): Router => {
       const body = await unlinkCompany(trx, portalOf(res), { companyId: input.objectId, linkedBy: linkedBy(res) });
       return { status: 200, body };
     }))
+    .post('/api/v1/cards/company/credit-limit', idempotentAction(deps.db, SetCreditLimitRequestSchema, async (trx, input, res) => {
+      const body = await setCreditLimit(trx, portalOf(res), {
+        companyId: input.objectId, amount: input.amount, currency: input.currency ?? null, setBy: linkedBy(res),
+      });
+      return { status: 200, body };
+    }))
     .post('/api/v1/cards/deal/terms', idempotentAction(deps.db, RecordTermsRequestSchema, async (trx, input, res) => {
       const body = await recordTermsAck(trx, portalOf(res), {
         dealId: input.objectId, terms: input.terms, termsDays: input.termsDays ?? null, contactId: input.contactId ?? null,
@@ -82,9 +90,14 @@ export const cardRoutes = (deps: CardRouteDeps): Router => {
       return { status: 201, body };
     }))
     .post('/api/v1/cards/company/log', idempotentAction(deps.db, LogEntryRequestSchema, async (trx, input, res) => {
-      const body = await logCompanyEntry(trx, portalOf(res), {
-        companyId: input.objectId, kind: input.kind, occurredOn: input.occurredOn, summary: input.summary, author: linkedBy(res),
-      }, deps.today());
+      const { objectId, idempotencyKey: _key, ...entry } = input;
+      const body = await logCompanyEntry(trx, portalOf(res), { ...entry, companyId: objectId, author: linkedBy(res) }, deps.today());
       return { status: 201, body };
+    }))
+    .post('/api/v1/cards/company/log/:id/resolve', idempotentAction(deps.db, ResolveDisputeRequestSchema, async (trx, input, res) => {
+      const body = await resolveDispute(trx, portalOf(res), {
+        companyId: input.objectId, entryId: String(res.req.params.id), resolvedOn: input.resolvedOn, resolution: input.resolution,
+      }, deps.today());
+      return { status: 200, body };
     }));
 };
