@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
 import { amountDue, generateStripeData, rateLimited, RETENTION_SECONDS, startFakeStripe, type FakeStripe } from './stripe';
 import { buildScenario, type StripeScenario } from './stripe/scenario';
+import { contractsDir } from '../helpers/contracts';
 
 // Stripe's own example objects (stripe/openapi fixtures3.json), read where the shared contracts keep them.
-const FIXTURES = path.resolve(__dirname, '../../../shared/contracts/stripe/fixtures3.json');
+const FIXTURES = path.join(contractsDir(), 'stripe/fixtures3.json');
 
 const KEY = 'sk_test_51ARBridgeFakeStripeTests1';
 const START = Date.UTC(2026, 2, 1) / 1000;

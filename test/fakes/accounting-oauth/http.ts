@@ -77,10 +77,15 @@ export class FakeHttpServer {
       const match = route.method === method ? route.pattern.exec(url.pathname) : null;
       if (!match) continue;
       const injected = this.failures.get(route.name)?.shift();
-      reply = injected ?? await route.run({
-        method, path: url.pathname, params: match.slice(1), query: url.searchParams, headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
+      try {
+        reply = injected ?? await route.run({
+          method, path: url.pathname, params: match.slice(1), query: url.searchParams, headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+      } catch (error) {
+        // A fault in the fake itself answers 500 naming it, so a test fails at once instead of waiting for an answer.
+        reply = { status: 500, body: { error: 'fake_failure', message: error instanceof Error ? error.message : String(error) } };
+      }
       break;
     }
     if (reply === 'drop') {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { contractsDir } from '../../helpers/contracts';
 
 /**
  * Checks JSON against the schemas of Xero's OpenAPI documents in ../shared/contracts/xero (read at test time).
@@ -14,7 +15,7 @@ import path from 'node:path';
 
 type Schema = Record<string, unknown>;
 
-export const CONTRACTS_DIR = path.resolve(__dirname, '../../../../shared/contracts/xero');
+export const CONTRACTS_DIR = path.join(contractsDir(), 'xero');
 
 const loadYaml = (file: string): Schema => {
   const yaml = createRequire(__filename)('js-yaml') as { load: (text: string) => unknown };
